@@ -1,0 +1,257 @@
+//! Shape inference and validation. Every loader runs this before allocating a single
+//! parameter, so a lying file is rejected by arithmetic on its header, not by a panic deep
+//! inside a GPU kernel.
+
+use super::{Graph, Interpolation, Op};
+use crate::error::{Error, Result};
+
+/// Bounds that keep a hostile header from asking for absurd work or memory.
+const MAX_NODES: usize = 4096;
+const MAX_CHANNELS: usize = 4096;
+const MAX_KERNEL: usize = 15;
+const MAX_FACTOR: usize = 8;
+const MAX_PARAMS: usize = 1 << 28;
+
+/// What a node produces: its channel count and its resolution relative to the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeShape {
+    pub channels: usize,
+    /// Spatial size is `scale` times the input's.
+    pub scale: usize,
+}
+
+/// The facts about a valid graph that execution and tiling need.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    pub shapes: Vec<NodeShape>,
+    /// Upscaling factor of the whole network.
+    pub scale: usize,
+    /// How far (in input pixels, rounded up) an output pixel can see: the halo a tile needs
+    /// for tiled inference to equal whole-image inference.
+    pub receptive_radius: usize,
+    /// For each node, the index of the last node that reads it (so the executor frees it).
+    pub last_use: Vec<usize>,
+    /// Multiply-accumulates per input pixel, summed over convolutions.
+    pub macs_per_input_pixel: u64,
+}
+
+fn bad(graph: &Graph, id: usize, msg: impl std::fmt::Display) -> Error {
+    let name = graph.nodes.get(id).map(|n| n.name.as_str()).unwrap_or("?");
+    Error::model(format!("node {id} `{name}`: {msg}"))
+}
+
+impl Graph {
+    /// Checks the graph is well formed and infers every node's shape.
+    pub fn analyze(&self) -> Result<Analysis> {
+        if self.nodes.is_empty() || self.nodes.len() > MAX_NODES {
+            return Err(Error::model(format!(
+                "graph must have 1 to {MAX_NODES} nodes, has {}",
+                self.nodes.len()
+            )));
+        }
+        let total: usize = self
+            .params
+            .iter()
+            .map(|p| p.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).unwrap_or(usize::MAX))
+            .fold(0usize, |a, n| a.saturating_add(n));
+        if total > MAX_PARAMS {
+            return Err(Error::model(format!("graph declares {total} parameters, more than {MAX_PARAMS}")));
+        }
+        let mut shapes: Vec<NodeShape> = Vec::with_capacity(self.nodes.len());
+        // Receptive radius so far, in input pixels (fractional after upsampling).
+        let mut reach: Vec<f64> = Vec::with_capacity(self.nodes.len());
+        let mut last_use: Vec<usize> = (0..self.nodes.len()).collect();
+        let mut macs = 0u64;
+        let mut inputs_seen = 0;
+        for (id, node) in self.nodes.iter().enumerate() {
+            for &i in &node.inputs {
+                if i >= id {
+                    return Err(bad(self, id, format!("reads node {i}, which does not come before it")));
+                }
+                last_use[i] = id;
+            }
+            let arity = |n: usize| -> Result<()> {
+                if node.inputs.len() == n {
+                    Ok(())
+                } else {
+                    Err(bad(self, id, format!("{} takes {n} input(s), got {}", node.op.kind(), node.inputs.len())))
+                }
+            };
+            let first = node.inputs.first().map(|&i| (shapes[i], reach[i]));
+            let param_shape = |p: usize| -> Result<&[usize]> {
+                self.params
+                    .get(p)
+                    .map(|s| s.shape.as_slice())
+                    .ok_or_else(|| bad(self, id, format!("names parameter {p}, which does not exist")))
+            };
+            let (shape, r) = match &node.op {
+                Op::Input => {
+                    arity(0)?;
+                    inputs_seen += 1;
+                    (NodeShape { channels: 3, scale: 1 }, 0.0)
+                }
+                Op::Conv2d { in_channels, out_channels, kernel, weight, bias } => {
+                    arity(1)?;
+                    let (s, r) = first.expect("arity checked");
+                    if s.channels != *in_channels {
+                        return Err(bad(self, id, format!("expects {in_channels} input channels, gets {}", s.channels)));
+                    }
+                    if *out_channels == 0 || *out_channels > MAX_CHANNELS {
+                        return Err(bad(self, id, format!("{out_channels} output channels is out of range")));
+                    }
+                    if kernel.iter().any(|&k| k % 2 == 0 || k > MAX_KERNEL) {
+                        return Err(bad(self, id, format!("kernel {kernel:?} must be odd and at most {MAX_KERNEL}")));
+                    }
+                    let want = [*out_channels, *in_channels, kernel[0], kernel[1]];
+                    if param_shape(*weight)? != want {
+                        return Err(bad(self, id, format!("weight shape {:?} should be {want:?}", param_shape(*weight)?)));
+                    }
+                    if let Some(b) = bias {
+                        if param_shape(*b)? != [*out_channels] {
+                            return Err(bad(self, id, format!("bias shape {:?} should be [{out_channels}]", param_shape(*b)?)));
+                        }
+                    }
+                    let pixels = (s.scale * s.scale) as u64;
+                    macs += (*in_channels * *out_channels * kernel[0] * kernel[1]) as u64 * pixels;
+                    let radius = (kernel[0].max(kernel[1]) / 2) as f64 / s.scale as f64;
+                    (NodeShape { channels: *out_channels, scale: s.scale }, r + radius)
+                }
+                Op::Relu | Op::Tanh | Op::Affine { .. } => {
+                    arity(1)?;
+                    let (s, r) = first.expect("arity checked");
+                    (s, r)
+                }
+                Op::Prelu { alpha } => {
+                    arity(1)?;
+                    let (s, r) = first.expect("arity checked");
+                    if param_shape(*alpha)? != [s.channels] {
+                        return Err(bad(self, id, format!("alpha must have {} values", s.channels)));
+                    }
+                    (s, r)
+                }
+                Op::Add | Op::Concat => {
+                    if node.inputs.len() < 2 {
+                        return Err(bad(self, id, format!("{} needs at least 2 inputs", node.op.kind())));
+                    }
+                    let s0 = shapes[node.inputs[0]];
+                    let mut channels = 0;
+                    let mut r = 0.0f64;
+                    for &i in &node.inputs {
+                        let s = shapes[i];
+                        if s.scale != s0.scale {
+                            return Err(bad(self, id, "inputs have different resolutions"));
+                        }
+                        if matches!(node.op, Op::Add) && s.channels != s0.channels {
+                            return Err(bad(self, id, format!("adds {} and {} channels", s0.channels, s.channels)));
+                        }
+                        channels += s.channels;
+                        r = r.max(reach[i]);
+                    }
+                    let channels = if matches!(node.op, Op::Add) { s0.channels } else { channels };
+                    if channels > MAX_CHANNELS {
+                        return Err(bad(self, id, format!("{channels} channels is too many")));
+                    }
+                    (NodeShape { channels, scale: s0.scale }, r)
+                }
+                Op::PixelShuffle { factor } => {
+                    arity(1)?;
+                    let (s, r) = first.expect("arity checked");
+                    if !(2..=MAX_FACTOR).contains(factor) || s.channels % (factor * factor) != 0 {
+                        return Err(bad(self, id, format!("cannot shuffle {} channels by {factor}", s.channels)));
+                    }
+                    let shape = NodeShape { channels: s.channels / (factor * factor), scale: s.scale * factor };
+                    // Each output pixel reads exactly one input pixel.
+                    (shape, r)
+                }
+                Op::Upsample { factor, mode } => {
+                    arity(1)?;
+                    let (s, r) = first.expect("arity checked");
+                    if !(2..=MAX_FACTOR).contains(factor) {
+                        return Err(bad(self, id, format!("upsampling factor {factor} is out of range")));
+                    }
+                    // Bicubic reads two pixels either side; nearest reads the one it copies.
+                    let taps = match mode {
+                        Interpolation::Nearest => 0.0,
+                        Interpolation::Bicubic => 2.0,
+                    };
+                    (NodeShape { channels: s.channels, scale: s.scale * factor }, r + taps / s.scale as f64)
+                }
+            };
+            if shape.scale > 64 {
+                return Err(bad(self, id, "resolution grows beyond 64x"));
+            }
+            shapes.push(shape);
+            reach.push(r);
+        }
+        if inputs_seen != 1 {
+            return Err(Error::model(format!("graph must have exactly one input node, has {inputs_seen}")));
+        }
+        let out = *shapes
+            .get(self.output)
+            .ok_or_else(|| Error::model(format!("output node {} does not exist", self.output)))?;
+        if out.channels != 3 {
+            return Err(Error::model(format!("output has {} channels, must be 3 (RGB)", out.channels)));
+        }
+        last_use[self.output] = usize::MAX;
+        Ok(Analysis {
+            scale: out.scale,
+            // One extra pixel absorbs the rounding of fractional reach after upsampling.
+            receptive_radius: reach[self.output].ceil() as usize + 1,
+            shapes,
+            last_use,
+            macs_per_input_pixel: macs,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{GraphBuilder, Interpolation};
+
+    #[test]
+    fn infers_channels_scale_and_reach() {
+        let mut b = GraphBuilder::new();
+        let x = b.input();
+        let c = b.conv("c1", x, 3, 12, 3, true);
+        let p = b.pixel_shuffle("ps", c, 2);
+        let up = b.upsample("up", x, 2, Interpolation::Bicubic);
+        let y = b.add("sum", vec![p, up]);
+        let g = b.finish(y);
+        let a = g.analyze().unwrap();
+        assert_eq!(a.scale, 2);
+        assert_eq!(a.shapes[p], NodeShape { channels: 3, scale: 2 });
+        // max(conv 1 + shuffle 0, bicubic 2) = 2, plus one pixel of slack.
+        assert_eq!(a.receptive_radius, 3);
+        assert_eq!(a.macs_per_input_pixel, 3 * 12 * 9);
+        assert_eq!(a.last_use[x], up);
+    }
+
+    #[test]
+    fn rejects_mismatched_channels_and_bad_references() {
+        let mut b = GraphBuilder::new();
+        let x = b.input();
+        let c = b.conv("c1", x, 4, 8, 3, true);
+        let err = b.finish(c).analyze().unwrap_err().to_string();
+        assert!(err.contains("expects 4 input channels, gets 3"), "{err}");
+
+        let mut b = GraphBuilder::new();
+        let x = b.input();
+        let y = b.relu("r", x);
+        let mut g = b.finish(y);
+        g.nodes[1].inputs = vec![5];
+        assert!(g.analyze().unwrap_err().to_string().contains("does not come before"));
+    }
+
+    #[test]
+    fn rejects_lying_parameter_shapes() {
+        let mut b = GraphBuilder::new();
+        let x = b.input();
+        let c = b.conv("c1", x, 3, 3, 3, true);
+        let mut g = b.finish(c);
+        g.params[0].shape = vec![3, 3, 5, 5];
+        assert!(g.analyze().unwrap_err().to_string().contains("weight shape"));
+        g.params[0].shape = vec![1 << 20, 1 << 20, 3, 3];
+        assert!(g.analyze().unwrap_err().to_string().contains("parameters, more than"));
+    }
+}

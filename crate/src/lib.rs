@@ -1,0 +1,21 @@
+//! ticketsr: super-resolution on WebGPU, made fast by sparsity in the data (winning-ticket
+//! patches) and in the weights (pruned networks). The same library runs in the browser
+//! (wasm32, WebGPU) and natively (Vulkan or CPU) for the command line and tests.
+
+pub mod backend;
+pub mod error;
+pub mod graph;
+pub mod imaging;
+pub mod model;
+pub mod ops;
+pub mod tile;
+pub mod upscale;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
+pub use backend::{Backend, BackendChoice, BackendInfo, BackendKind};
+pub use error::{Error, Result};
+pub use imaging::RgbaImage;
+pub use model::{ModelFile, ModelInfo};
+pub use upscale::{Progress, Silent, Upscaler, UpscalerInfo};

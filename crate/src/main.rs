@@ -1,0 +1,324 @@
+//! The `ticketsr` command line: upscale, evaluate, convert and inspect models natively, on
+//! Vulkan (lavapipe included) or the CPU. Every command takes `--json` and then prints one
+//! line of machine-readable results, for scripts.
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() -> std::process::ExitCode {
+    cli::main()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod cli {
+    use std::path::{Path, PathBuf};
+    use std::process::ExitCode;
+    use std::time::Instant;
+
+    use clap::{Parser, Subcommand, ValueEnum};
+    use indicatif::{ProgressBar, ProgressStyle};
+    use serde_json::json;
+    use ticketsr::imaging::{self, bicubic, metrics};
+    use ticketsr::model::{self, espcn, format, tfjs, wdsr};
+    use ticketsr::{Backend, BackendChoice, Error, ModelFile, Progress, Result, Upscaler};
+
+    /// The bundled default: UpscalerJS's x2 RDN, converted (see web/models/README.md).
+    const DEFAULT_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../web/models/upscalerjs-rdn-x2.safetensors");
+
+    #[derive(Parser)]
+    #[command(name = "ticketsr", version, about = "Super-resolution with sparse networks and winning-ticket patches")]
+    struct Cli {
+        #[command(subcommand)]
+        command: Command,
+        /// Print one line of JSON instead of text.
+        #[arg(long, global = true)]
+        json: bool,
+    }
+
+    #[derive(Clone, Copy, ValueEnum)]
+    enum BackendArg {
+        Auto,
+        Gpu,
+        Cpu,
+    }
+
+    impl From<BackendArg> for BackendChoice {
+        fn from(b: BackendArg) -> Self {
+            match b {
+                BackendArg::Auto => BackendChoice::Auto,
+                BackendArg::Gpu => BackendChoice::Gpu,
+                BackendArg::Cpu => BackendChoice::Cpu,
+            }
+        }
+    }
+
+    #[derive(clap::Args)]
+    struct RunArgs {
+        /// Model file (ticketsr safetensors); defaults to the bundled UpscalerJS x2 RDN.
+        #[arg(long, short)]
+        model: Option<PathBuf>,
+        /// Where to run: the GPU (Vulkan) when available, else the CPU.
+        #[arg(long, value_enum, default_value = "auto")]
+        backend: BackendArg,
+        /// Tile side in input pixels (default: derived from the device's buffer limits).
+        #[arg(long)]
+        tile: Option<usize>,
+    }
+
+    #[derive(Clone, Copy, ValueEnum)]
+    enum Arch {
+        Espcn,
+        Wdsr,
+    }
+
+    #[derive(Subcommand)]
+    enum Command {
+        /// Upscale an image with a model.
+        Upscale {
+            input: PathBuf,
+            #[arg(long, short)]
+            output: PathBuf,
+            #[command(flatten)]
+            run: RunArgs,
+        },
+        /// Treat an image as ground truth: downscale it, upscale with the model and with
+        /// bicubic, and report PSNR/SSIM of both against it.
+        Eval {
+            hr: PathBuf,
+            #[command(flatten)]
+            run: RunArgs,
+            /// Border ignored by the metrics (default: the scale).
+            #[arg(long)]
+            shave: Option<usize>,
+            /// Also write the LR input, the bicubic and the model output as PNGs here.
+            #[arg(long)]
+            save_dir: Option<PathBuf>,
+        },
+        /// Convert a TF.js layers model (model.json beside its shards) to a ticketsr model file.
+        Convert {
+            model_json: PathBuf,
+            #[arg(long, short)]
+            output: PathBuf,
+            #[arg(long)]
+            name: Option<String>,
+            /// The pixel range the network was trained on (UpscalerJS models: 255).
+            #[arg(long, default_value_t = 255.0)]
+            input_range: f32,
+            #[arg(long, default_value = "unknown")]
+            source: String,
+            #[arg(long, default_value = "unknown")]
+            licence: String,
+        },
+        /// Build an architecture from the research (random weights unless --weights is given).
+        Build {
+            #[arg(value_enum)]
+            arch: Arch,
+            #[arg(long, default_value_t = 2)]
+            scale: usize,
+            /// WDSR-B residual blocks.
+            #[arg(long, default_value_t = 16)]
+            blocks: usize,
+            /// WDSR-B feature channels.
+            #[arg(long, default_value_t = 32)]
+            channels: usize,
+            /// WDSR-B width multiplier inside blocks.
+            #[arg(long, default_value_t = 4)]
+            expansion: usize,
+            #[arg(long, default_value_t = 0)]
+            seed: u64,
+            /// A PyTorch state dict saved as safetensors (weight-norm pairs are folded).
+            #[arg(long)]
+            weights: Option<PathBuf>,
+            #[arg(long, short)]
+            output: PathBuf,
+        },
+        /// Describe a model file.
+        Info { model: PathBuf },
+    }
+
+    fn read(path: &Path) -> Result<Vec<u8>> {
+        std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))
+    }
+
+    fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+        std::fs::write(path, bytes).map_err(|e| Error::io(format!("writing {}", path.display()), e))
+    }
+
+    fn load_model(path: Option<&Path>) -> Result<ModelFile> {
+        let path = path.unwrap_or(Path::new(DEFAULT_MODEL));
+        format::from_bytes(&read(path)?).map_err(|e| match e {
+            Error::InvalidModel(m) => Error::InvalidModel(format!("{}: {m}", path.display())),
+            e => e,
+        })
+    }
+
+    fn load_image(path: &Path) -> Result<imaging::RgbaImage> {
+        imaging::decode(&read(path)?).map_err(|e| match e {
+            Error::Decode(m) => Error::Decode(format!("{}: {m}", path.display())),
+            e => e,
+        })
+    }
+
+    struct Bar(Option<ProgressBar>);
+
+    impl Progress for Bar {
+        async fn tile_done(&mut self, done: usize, total: usize) -> Result<()> {
+            if let Some(bar) = &self.0 {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            }
+            Ok(())
+        }
+    }
+
+    fn bar(json: bool) -> Bar {
+        if json {
+            return Bar(None);
+        }
+        let bar = ProgressBar::new(1);
+        if let Ok(style) = ProgressStyle::with_template("{spinner} tiles {pos}/{len} [{bar:30}] {elapsed} eta {eta}") {
+            bar.set_style(style);
+        }
+        Bar(Some(bar))
+    }
+
+    async fn upscaler(model: &ModelFile, run: &RunArgs) -> Result<Upscaler> {
+        let backend = Backend::acquire(run.backend.into()).await?;
+        let up = Upscaler::new(model, backend)?;
+        Ok(match run.tile {
+            Some(t) => up.with_tile_size(t),
+            None => up,
+        })
+    }
+
+    async fn execute(cli: Cli) -> Result<serde_json::Value> {
+        let json = cli.json;
+        match cli.command {
+            Command::Upscale { input, output, run } => {
+                let model = load_model(run.model.as_deref())?;
+                let img = load_image(&input)?;
+                let up = upscaler(&model, &run).await?;
+                let start = Instant::now();
+                let out = up.upscale(&img, &mut bar(json)).await?;
+                let ms = start.elapsed().as_secs_f64() * 1e3;
+                write(&output, &imaging::encode_png(&out)?)?;
+                Ok(json!({
+                    "command": "upscale", "input": input, "output": output,
+                    "width": out.width, "height": out.height, "ms": ms, "info": up.info(),
+                }))
+            }
+            Command::Eval { hr, run, shave, save_dir } => {
+                let model = load_model(run.model.as_deref())?;
+                let s = model.info.scale;
+                let hr_img = load_image(&hr)?.crop_to_multiple(s)?;
+                let lr = bicubic::downscale(&hr_img, s)?;
+                let up = upscaler(&model, &run).await?;
+                let start = Instant::now();
+                let sr = up.upscale(&lr, &mut bar(json)).await?;
+                let ms = start.elapsed().as_secs_f64() * 1e3;
+                let base = upscaler(&model::bicubic(s)?, &run).await?.upscale(&lr, &mut ticketsr::Silent).await?;
+                let shave = shave.unwrap_or(s);
+                let score = |img: &imaging::RgbaImage| -> Result<serde_json::Value> {
+                    Ok(json!({
+                        "psnr_rgb": metrics::psnr_rgb(img, &hr_img, shave)?,
+                        "psnr_y": metrics::psnr_y(img, &hr_img, shave)?,
+                        "ssim_y": metrics::ssim_y(img, &hr_img, shave)?,
+                    }))
+                };
+                if let Some(dir) = &save_dir {
+                    std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+                    write(&dir.join("lr.png"), &imaging::encode_png(&lr)?)?;
+                    write(&dir.join("bicubic.png"), &imaging::encode_png(&base)?)?;
+                    write(&dir.join("sr.png"), &imaging::encode_png(&sr)?)?;
+                }
+                Ok(json!({
+                    "command": "eval", "hr": hr, "width": hr_img.width, "height": hr_img.height,
+                    "scale": s, "shave": shave, "model": score(&sr)?, "bicubic": score(&base)?,
+                    "ms": ms, "info": up.info(),
+                }))
+            }
+            Command::Convert { model_json, output, name, input_range, source, licence } => {
+                let dir = model_json.parent().map(Path::to_path_buf).unwrap_or_default();
+                let name = name.unwrap_or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into()));
+                let opts = tfjs::TfjsOptions { input_range, name, source, licence };
+                let m = tfjs::load(&read(&model_json)?, |shard| read(&dir.join(shard)), &opts)?;
+                let bytes = format::to_bytes(&m)?;
+                write(&output, &bytes)?;
+                Ok(json!({
+                    "command": "convert", "output": output, "bytes": bytes.len(),
+                    "parameters": m.graph.parameter_count(), "info": m.info,
+                }))
+            }
+            Command::Build { arch, scale, blocks, channels, expansion, seed, weights, output } => {
+                let mut m = match arch {
+                    Arch::Espcn => espcn::build(scale, seed)?,
+                    Arch::Wdsr => wdsr::build(wdsr::WdsrConfig { scale, blocks, channels, expansion }, seed)?,
+                };
+                if let Some(w) = &weights {
+                    let bytes = read(w)?;
+                    let st = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| Error::InvalidModel(format!("{}: {e}", w.display())))?;
+                    m.values = format::values_for(&m.graph, &st)?;
+                    m.info.source = format!("weights from {}", w.display());
+                    m.info.licence = "see the weights' source".into();
+                }
+                let bytes = format::to_bytes(&m)?;
+                write(&output, &bytes)?;
+                Ok(json!({
+                    "command": "build", "output": output, "bytes": bytes.len(),
+                    "parameters": m.graph.parameter_count(), "info": m.info,
+                }))
+            }
+            Command::Info { model } => {
+                let m = load_model(Some(&model))?;
+                let a = m.validate()?;
+                Ok(json!({
+                    "command": "info", "info": m.info, "parameters": m.graph.parameter_count(),
+                    "nodes": m.graph.nodes.len(), "receptive_radius": a.receptive_radius,
+                    "macs_per_input_pixel": a.macs_per_input_pixel,
+                }))
+            }
+        }
+    }
+
+    fn print_text(v: &serde_json::Value) {
+        match v["command"].as_str() {
+            Some("eval") => {
+                println!("{} ({}x{}), x{}, shave {}", v["hr"].as_str().unwrap_or(""), v["width"], v["height"], v["scale"], v["shave"]);
+                println!("{:<10} {:>9} {:>9} {:>8}", "", "PSNR RGB", "PSNR Y", "SSIM Y");
+                for key in ["bicubic", "model"] {
+                    let m = &v[key];
+                    let f = |k: &str| m[k].as_f64().unwrap_or(f64::NAN);
+                    println!("{key:<10} {:>9.3} {:>9.3} {:>8.4}", f("psnr_rgb"), f("psnr_y"), f("ssim_y"));
+                }
+                println!("model: {} on {} ({}), {:.0} ms",
+                    v["info"]["model"]["name"].as_str().unwrap_or(""),
+                    v["info"]["backend"]["adapter"].as_str().unwrap_or(""),
+                    v["info"]["backend"]["kind"].as_str().unwrap_or(""),
+                    v["ms"].as_f64().unwrap_or(0.0));
+            }
+            _ => match serde_json::to_string_pretty(v) {
+                Ok(s) => println!("{s}"),
+                Err(_) => println!("{v}"),
+            },
+        }
+    }
+
+    pub fn main() -> ExitCode {
+        let cli = Cli::parse();
+        let json = cli.json;
+        match pollster::block_on(execute(cli)) {
+            Ok(v) => {
+                if json { println!("{v}") } else { print_text(&v) }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                if json {
+                    println!("{}", json!({ "error": e.to_string() }));
+                }
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! TF.js layers models (`model.json` plus binary weight shards), as UpscalerJS ships them.
+//! Keras stores activations NHWC and kernels `[kh, kw, in, out]`; the graph is NCHW with
+//! kernels `[out, in, kh, kw]`, so kernels are transposed here, once.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::{ModelFile, ModelInfo};
+use crate::error::{Error, Result};
+use crate::graph::{GraphBuilder, Interpolation, NodeId};
+
+/// What `model.json` cannot tell: the pixel range the network was trained on.
+#[derive(Clone, Debug)]
+pub struct TfjsOptions {
+    /// The network sees pixels in `[0, input_range]` (UpscalerJS's RDN/ESRGAN models: 255).
+    pub input_range: f32,
+    pub name: String,
+    pub source: String,
+    pub licence: String,
+}
+
+struct Manifest {
+    /// Shard files of each group, in order.
+    groups: Vec<Vec<String>>,
+    /// (group, byte offset, shape) of each weight by name.
+    weights: HashMap<String, (usize, usize, Vec<usize>)>,
+    group_bytes: Vec<usize>,
+}
+
+fn err(msg: impl Into<String>) -> Error {
+    Error::model(msg)
+}
+
+fn parse_manifest(root: &Value) -> Result<Manifest> {
+    let groups = root["weightsManifest"].as_array().ok_or_else(|| err("model.json has no weightsManifest"))?;
+    let mut m = Manifest { groups: vec![], weights: HashMap::new(), group_bytes: vec![] };
+    for (gi, g) in groups.iter().enumerate() {
+        let paths = g["paths"].as_array().ok_or_else(|| err("weightsManifest group without paths"))?;
+        m.groups.push(paths.iter().map(|p| p.as_str().unwrap_or_default().to_string()).collect());
+        let mut offset = 0usize;
+        for w in g["weights"].as_array().ok_or_else(|| err("weightsManifest group without weights"))? {
+            let name = w["name"].as_str().ok_or_else(|| err("weight without a name"))?;
+            if !w["quantization"].is_null() {
+                return Err(err(format!("weight `{name}` is quantized; only float32 weights are supported")));
+            }
+            if w["dtype"].as_str() != Some("float32") {
+                return Err(err(format!("weight `{name}` has dtype {}; only float32 is supported", w["dtype"])));
+            }
+            let shape: Vec<usize> = w["shape"]
+                .as_array()
+                .ok_or_else(|| err(format!("weight `{name}` has no shape")))?
+                .iter()
+                .map(|d| d.as_u64().map(|d| d as usize).ok_or_else(|| err(format!("weight `{name}` has a bad dimension"))))
+                .collect::<Result<_>>()?;
+            let count = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).filter(|&n| n < 1 << 28);
+            let count = count.ok_or_else(|| err(format!("weight `{name}` is impossibly large")))?;
+            m.weights.insert(name.to_string(), (gi, offset, shape));
+            offset += count * 4;
+        }
+        m.group_bytes.push(offset);
+    }
+    Ok(m)
+}
+
+fn config_usize_pair(layer: &Value, key: &str) -> Option<[usize; 2]> {
+    let a = layer["config"][key].as_array()?;
+    Some([a.first()?.as_u64()? as usize, a.get(1)?.as_u64()? as usize])
+}
+
+/// Converts a TF.js layers model. `read_shard` returns the bytes of a shard named in the
+/// manifest (a file beside `model.json`, or a fetched URL). Shapes and byte counts are
+/// checked against the manifest before any shard is read.
+pub fn load(model_json: &[u8], mut read_shard: impl FnMut(&str) -> Result<Vec<u8>>, opts: &TfjsOptions) -> Result<ModelFile> {
+    let root: Value = serde_json::from_slice(model_json).map_err(|e| err(format!("model.json is not JSON: {e}")))?;
+    if root["format"].as_str() != Some("layers-model") {
+        return Err(err(format!("only TF.js layers models are supported, this is `{}`", root["format"])));
+    }
+    let config = &root["modelTopology"]["model_config"];
+    let class = config["class_name"].as_str().unwrap_or_default();
+    if class != "Functional" && class != "Model" {
+        return Err(err(format!("only functional Keras models are supported, this is `{class}`")));
+    }
+    let layers = config["config"]["layers"].as_array().ok_or_else(|| err("model has no layers"))?;
+    let manifest = parse_manifest(&root)?;
+
+    let mut b = GraphBuilder::new();
+    let mut by_name: HashMap<String, NodeId> = HashMap::new();
+    // Per graph parameter: where its values are in the shards, and whether it is a kernel.
+    let mut sources: Vec<(String, bool)> = Vec::new();
+    let mut channels: HashMap<NodeId, usize> = HashMap::new();
+
+    for layer in layers {
+        let name = layer["name"].as_str().or(layer["config"]["name"].as_str()).ok_or_else(|| err("layer without a name"))?.to_string();
+        let class = layer["class_name"].as_str().unwrap_or_default().to_string();
+        let inbound: Vec<NodeId> = match layer["inbound_nodes"].as_array().and_then(|n| n.first()) {
+            None => vec![],
+            Some(node) => node
+                .as_array()
+                .ok_or_else(|| err(format!("layer `{name}`: inbound nodes in an unknown (Keras 3?) format")))?
+                .iter()
+                .map(|i| {
+                    let src = i[0].as_str().unwrap_or_default();
+                    by_name.get(src).copied().ok_or_else(|| err(format!("layer `{name}` reads unknown layer `{src}`")))
+                })
+                .collect::<Result<_>>()?,
+        };
+        let one = |n: &[NodeId]| -> Result<NodeId> {
+            match n {
+                [x] => Ok(*x),
+                _ => Err(err(format!("layer `{name}` should have one input, has {}", n.len()))),
+            }
+        };
+        let cfg = &layer["config"];
+        let mut activation = |b: &mut GraphBuilder, x: NodeId, act: &str| -> Result<NodeId> {
+            match act {
+                "linear" => Ok(x),
+                "relu" => Ok(b.relu(&format!("{name}/relu"), x)),
+                "tanh" => Ok(b.tanh(&format!("{name}/tanh"), x)),
+                other => Err(Error::UnsupportedLayer { layer: name.clone(), class: format!("activation {other}") }),
+            }
+        };
+        let node = match class.as_str() {
+            "InputLayer" => {
+                let shape = cfg["batch_input_shape"].as_array().or(cfg["batch_shape"].as_array());
+                if shape.and_then(|s| s.get(3)).and_then(Value::as_u64) != Some(3) {
+                    return Err(err(format!("input `{name}` must be an RGB image (NHWC with 3 channels)")));
+                }
+                let x = b.input();
+                channels.insert(x, 3);
+                let scaled = b.affine(&format!("{name}/range"), x, opts.input_range, 0.0);
+                channels.insert(scaled, 3);
+                scaled
+            }
+            "Conv2D" => {
+                let x = one(&inbound)?;
+                let k = config_usize_pair(layer, "kernel_size").ok_or_else(|| err(format!("`{name}`: no kernel_size")))?;
+                if config_usize_pair(layer, "strides") != Some([1, 1])
+                    || config_usize_pair(layer, "dilation_rate").is_some_and(|d| d != [1, 1])
+                    || cfg["groups"].as_u64().is_some_and(|g| g != 1)
+                {
+                    return Err(err(format!("`{name}`: only stride 1, dilation 1, ungrouped convolutions are supported")));
+                }
+                if cfg["padding"].as_str() != Some("same") || k[0] % 2 == 0 || k[1] % 2 == 0 || k[0] != k[1] {
+                    return Err(err(format!("`{name}`: only 'same' padding with odd square kernels is supported")));
+                }
+                let filters = cfg["filters"].as_u64().ok_or_else(|| err(format!("`{name}`: no filters")))? as usize;
+                let cin = channels[&x];
+                let bias = cfg["use_bias"].as_bool().unwrap_or(true);
+                let conv = b.conv(&name, x, cin, filters, k[0], bias);
+                sources.push((format!("{name}/kernel"), true));
+                if bias {
+                    sources.push((format!("{name}/bias"), false));
+                }
+                channels.insert(conv, filters);
+                let act = cfg["activation"].as_str().unwrap_or("linear");
+                let y = activation(&mut b, conv, act)?;
+                channels.insert(y, filters);
+                y
+            }
+            "Activation" => {
+                let x = one(&inbound)?;
+                let y = activation(&mut b, x, cfg["activation"].as_str().unwrap_or_default())?;
+                channels.insert(y, channels[&x]);
+                y
+            }
+            "PReLU" => {
+                let x = one(&inbound)?;
+                let shared = cfg["shared_axes"].as_array().map(|a| a.iter().filter_map(Value::as_u64).collect::<Vec<_>>());
+                if shared.as_deref() != Some(&[1, 2]) {
+                    return Err(err(format!("`{name}`: only PReLU shared over height and width is supported")));
+                }
+                let y = b.prelu(&name, x, channels[&x]);
+                sources.push((format!("{name}/alpha"), false));
+                channels.insert(y, channels[&x]);
+                y
+            }
+            "Add" => {
+                let y = b.add(&name, inbound.clone());
+                channels.insert(y, channels[&inbound[0]]);
+                y
+            }
+            "Concatenate" => {
+                let axis = cfg["axis"].as_i64().unwrap_or(-1);
+                if axis != -1 && axis != 3 {
+                    return Err(err(format!("`{name}`: only channel concatenation is supported, not axis {axis}")));
+                }
+                let y = b.concat(&name, inbound.clone());
+                channels.insert(y, inbound.iter().map(|i| channels[i]).sum());
+                y
+            }
+            "UpSampling2D" => {
+                let x = one(&inbound)?;
+                let size = config_usize_pair(layer, "size").ok_or_else(|| err(format!("`{name}`: no size")))?;
+                if size[0] != size[1] {
+                    return Err(err(format!("`{name}`: unequal upsampling {size:?} is not supported")));
+                }
+                let mode = match cfg["interpolation"].as_str().unwrap_or("nearest") {
+                    "nearest" => Interpolation::Nearest,
+                    other => return Err(Error::UnsupportedLayer { layer: name.clone(), class: format!("UpSampling2D({other})") }),
+                };
+                let y = b.upsample(&name, x, size[0], mode);
+                channels.insert(y, channels[&x]);
+                y
+            }
+            _ => return Err(Error::UnsupportedLayer { layer: name, class }),
+        };
+        by_name.insert(name, node);
+    }
+    let out_name = config["config"]["output_layers"][0][0].as_str().ok_or_else(|| err("model names no output layer"))?;
+    let out = *by_name.get(out_name).ok_or_else(|| err(format!("output layer `{out_name}` does not exist")))?;
+    let y = b.affine("output/range", out, 1.0 / opts.input_range, 0.0);
+    let graph = b.finish(y);
+    let analysis = graph.analyze()?;
+
+    // Check every weight against the graph before reading a byte of the shards.
+    let mut places = Vec::with_capacity(sources.len());
+    for ((src, is_kernel), spec) in sources.iter().zip(&graph.params) {
+        let (group, offset, shape) = manifest.weights.get(src).ok_or_else(|| err(format!("weight `{src}` is not in the manifest")))?;
+        let want: Vec<usize> = if *is_kernel {
+            vec![spec.shape[2], spec.shape[3], spec.shape[1], spec.shape[0]]
+        } else if spec.name.ends_with(".alpha") {
+            vec![1, 1, spec.shape[0]]
+        } else {
+            spec.shape.clone()
+        };
+        if *shape != want {
+            return Err(err(format!("weight `{src}` has shape {shape:?}, the layer needs {want:?}")));
+        }
+        places.push((*group, *offset));
+    }
+    if sources.len() != manifest.weights.len() {
+        return Err(err(format!("manifest has {} weights, the layers use {}", manifest.weights.len(), sources.len())));
+    }
+    let mut buffers = Vec::with_capacity(manifest.groups.len());
+    for (paths, &expected) in manifest.groups.iter().zip(&manifest.group_bytes) {
+        let mut buf = Vec::with_capacity(expected);
+        for p in paths {
+            buf.extend(read_shard(p)?);
+        }
+        if buf.len() != expected {
+            return Err(err(format!("weight shards {paths:?} hold {} bytes, the manifest needs {expected}", buf.len())));
+        }
+        buffers.push(buf);
+    }
+    let values = graph
+        .params
+        .iter()
+        .zip(&places)
+        .zip(&sources)
+        .map(|((spec, &(group, offset)), (_, is_kernel))| {
+            let raw: Vec<f32> = buffers[group][offset..offset + spec.len() * 4]
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            if !is_kernel {
+                return raw;
+            }
+            // [kh, kw, in, out] -> [out, in, kh, kw]
+            let [o, i, kh, kw] = [spec.shape[0], spec.shape[1], spec.shape[2], spec.shape[3]];
+            let mut w = vec![0f32; raw.len()];
+            for y in 0..kh {
+                for x in 0..kw {
+                    for ci in 0..i {
+                        for co in 0..o {
+                            w[((co * i + ci) * kh + y) * kw + x] = raw[((y * kw + x) * i + ci) * o + co];
+                        }
+                    }
+                }
+            }
+            w
+        })
+        .collect();
+    let info = ModelInfo {
+        name: opts.name.clone(),
+        scale: analysis.scale,
+        architecture: "tfjs-layers".into(),
+        source: opts.source.clone(),
+        licence: opts.licence.clone(),
+        notes: format!("converted from TF.js layers; input range [0, {}]", opts.input_range),
+    };
+    ModelFile::new(info, graph, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> TfjsOptions {
+        TfjsOptions { input_range: 255.0, name: "t".into(), source: "test".into(), licence: "MIT".into() }
+    }
+
+    /// A two-layer model: conv 3->12 (with one known weight) and an unknown-layer variant.
+    fn model_json(extra_layer: &str) -> String {
+        format!(
+            r#"{{"format":"layers-model","modelTopology":{{"model_config":{{"class_name":"Functional","config":{{
+            "layers":[
+              {{"class_name":"InputLayer","name":"in","config":{{"batch_input_shape":[null,null,null,3]}},"inbound_nodes":[]}},
+              {{"class_name":"Conv2D","name":"c","config":{{"filters":12,"kernel_size":[1,1],"strides":[1,1],"padding":"same","activation":"relu","use_bias":true}},"inbound_nodes":[[["in",0,0,{{}}]]]}},
+              {{"class_name":"{extra_layer}","name":"up","config":{{"size":[2,2],"interpolation":"nearest"}},"inbound_nodes":[[["c",0,0,{{}}]]]}},
+              {{"class_name":"Conv2D","name":"out","config":{{"filters":3,"kernel_size":[1,1],"strides":[1,1],"padding":"same","activation":"linear","use_bias":false}},"inbound_nodes":[[["up",0,0,{{}}]]]}}
+            ],"output_layers":[["out",0,0]]}}}}}},
+            "weightsManifest":[{{"paths":["a.bin"],"weights":[
+              {{"name":"c/kernel","shape":[1,1,3,12],"dtype":"float32"}},
+              {{"name":"c/bias","shape":[12],"dtype":"float32"}},
+              {{"name":"out/kernel","shape":[1,1,12,3],"dtype":"float32"}}]}}]}}"#
+        )
+    }
+
+    fn shard() -> Vec<u8> {
+        // Kernel [1,1,3,12]: in-channel 1 feeds out-channel 5 with weight 2.0, nothing else.
+        let mut k = vec![0f32; 36];
+        k[12 + 5] = 2.0;
+        let mut all = k;
+        all.extend(vec![0.5f32; 12]);
+        all.extend((0..36).map(|i| i as f32));
+        all.iter().flat_map(|x| x.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn maps_nhwc_kernels_to_nchw() {
+        let m = load(model_json("UpSampling2D").as_bytes(), |_| Ok(shard()), &opts()).unwrap();
+        assert_eq!(m.info.scale, 2);
+        let k = &m.values[0]; // [12, 3, 1, 1]
+        assert_eq!(k[5 * 3 + 1], 2.0);
+        assert_eq!(k.iter().filter(|v| **v != 0.0).count(), 1);
+        // out/kernel [1,1,12,3] value at (in=ci, out=co) is ci*3+co; graph layout [3, 12, 1, 1].
+        assert_eq!(m.values[2][2 * 12 + 7], (7 * 3 + 2) as f32);
+    }
+
+    #[test]
+    fn unknown_layers_and_bad_shards_are_clear_errors() {
+        let err = load(model_json("Lambda").as_bytes(), |_| Ok(shard()), &opts()).unwrap_err();
+        assert_eq!(err.to_string(), "unsupported layer type `Lambda` (layer `up`)");
+        let err = load(model_json("UpSampling2D").as_bytes(), |_| Ok(shard()[..20].to_vec()), &opts()).unwrap_err();
+        assert!(err.to_string().contains("hold 20 bytes, the manifest needs"), "{err}");
+        assert!(load(b"{not json", |_| Ok(vec![]), &opts()).unwrap_err().to_string().contains("not JSON"));
+    }
+}

@@ -1,0 +1,120 @@
+//! Tiled inference planning. An image is cut into core tiles that cover it exactly once;
+//! each is run with a halo of at least the network's receptive radius, so its core equals
+//! whole-image inference. The tile size follows the device: every tensor of a tile must
+//! fit in one storage buffer binding (WebGPU's default limit is 128 MiB).
+
+use crate::error::{Error, Result};
+use crate::graph::{Analysis, Graph, Op};
+use crate::imaging::Region;
+
+/// One tile: the pixels it produces (`core`) and the pixels it reads (`padded`), in the
+/// input image's coordinates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tile {
+    pub core: Region,
+    pub padded: Region,
+}
+
+/// Largest tile side considered: larger tiles hardly add GPU throughput but make
+/// progress coarse and the first result late.
+pub const MAX_TILE: usize = 512;
+const MIN_TILE: usize = 16;
+
+/// Bytes per input pixel of the largest tensor any node (or convolution's unfolded input)
+/// can create.
+pub fn peak_bytes_per_pixel(graph: &Graph, analysis: &Analysis) -> u64 {
+    graph
+        .nodes
+        .iter()
+        .zip(&analysis.shapes)
+        .map(|(node, shape)| {
+            let area = (shape.scale * shape.scale) as u64;
+            let out = shape.channels as u64 * area;
+            let unfolded = match &node.op {
+                Op::Conv2d { in_channels, kernel, .. } => (*in_channels * kernel[0] * kernel[1]) as u64 * area,
+                _ => 0,
+            };
+            out.max(unfolded) * 4
+        })
+        .max()
+        .unwrap_or(4)
+}
+
+/// The largest core tile side whose padded tile keeps every tensor under `max_tensor_bytes`.
+pub fn tile_size(graph: &Graph, analysis: &Analysis, max_tensor_bytes: u64) -> Result<usize> {
+    let bpp = peak_bytes_per_pixel(graph, analysis);
+    let fits = |t: usize| {
+        let side = (t + 2 * analysis.receptive_radius) as u64;
+        bpp * side * side <= max_tensor_bytes
+    };
+    if !fits(MIN_TILE) {
+        return Err(Error::Backend(format!(
+            "this model needs more than {max_tensor_bytes} bytes per tensor even for a {MIN_TILE}x{MIN_TILE} tile"
+        )));
+    }
+    let mut t = MIN_TILE;
+    while t * 2 <= MAX_TILE && fits(t * 2) {
+        t *= 2;
+    }
+    // Refine between t and 2t in steps of 16.
+    while t + 16 <= MAX_TILE && fits(t + 16) {
+        t += 16;
+    }
+    Ok(t)
+}
+
+/// Cuts a `width x height` image into tiles of at most `tile x tile` core pixels, each
+/// read with `halo` extra pixels on every side (clipped at the image border, where the
+/// network's own zero padding then matches whole-image inference).
+pub fn plan(width: usize, height: usize, tile: usize, halo: usize) -> Vec<Tile> {
+    let tile = tile.max(1);
+    let mut tiles = Vec::new();
+    for y in (0..height).step_by(tile) {
+        for x in (0..width).step_by(tile) {
+            let core = Region { x, y, width: tile.min(width - x), height: tile.min(height - y) };
+            let (x0, y0) = (x.saturating_sub(halo), y.saturating_sub(halo));
+            let (x1, y1) = ((x + core.width + halo).min(width), (y + core.height + halo).min(height));
+            tiles.push(Tile { core, padded: Region { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } });
+        }
+    }
+    tiles
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::espcn;
+
+    #[test]
+    fn covers_every_pixel_exactly_once() {
+        let (w, h) = (37, 23);
+        let tiles = plan(w, h, 8, 3);
+        let mut seen = vec![0; w * h];
+        for t in &tiles {
+            for y in t.core.y..t.core.y + t.core.height {
+                for x in t.core.x..t.core.x + t.core.width {
+                    seen[y * w + x] += 1;
+                }
+            }
+            assert!(t.padded.x <= t.core.x && t.padded.x + t.padded.width >= t.core.x + t.core.width);
+            assert!(t.core.x - t.padded.x == 3 || t.padded.x == 0);
+        }
+        assert!(seen.iter().all(|&n| n == 1));
+        assert_eq!(tiles.len(), 5 * 3);
+    }
+
+    #[test]
+    fn tile_size_follows_the_device_limit() {
+        let g = espcn::graph(2).unwrap();
+        let a = g.analyze().unwrap();
+        // conv2 unfolds 64 channels x 9 taps: 2304 bytes per pixel.
+        assert_eq!(peak_bytes_per_pixel(&g, &a), 64 * 9 * 4);
+        let big = tile_size(&g, &a, 128 << 20).unwrap();
+        let small = tile_size(&g, &a, 4 << 20).unwrap();
+        assert_eq!(big, MAX_TILE);
+        assert!(small < big);
+        let side = (small + 2 * a.receptive_radius) as u64;
+        assert!(side * side * 2304 <= 4 << 20);
+        assert!(tile_size(&g, &a, 1000).is_err());
+    }
+}

@@ -1,0 +1,132 @@
+//! The upscaler a user holds: a model on a backend, run tile by tile over 8-bit images.
+//! Shared by the CLI and the browser; only the way progress is reported differs.
+
+use burn::tensor::{Tensor, TensorData};
+use serde::Serialize;
+
+use crate::backend::{Backend, BackendInfo};
+use crate::error::{Error, Result};
+use crate::graph::Network;
+use crate::imaging::{MAX_OUTPUT_PIXELS, Region, RgbaImage, bicubic};
+use crate::model::{ModelFile, ModelInfo};
+use crate::tile::{self, Tile};
+
+/// Told after every tile; returning an error (usually [`Error::Aborted`]) stops the run.
+/// Asynchronous so a browser can yield to its event loop and repaint between tiles.
+pub trait Progress {
+    fn tile_done(&mut self, done: usize, total: usize) -> impl std::future::Future<Output = Result<()>>;
+}
+
+/// No reporting, never cancels.
+pub struct Silent;
+
+impl Progress for Silent {
+    async fn tile_done(&mut self, _: usize, _: usize) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct UpscalerInfo {
+    pub model: ModelInfo,
+    pub backend: BackendInfo,
+    pub parameters: usize,
+    pub macs_per_input_pixel: u64,
+    /// Core tile side in input pixels, and the halo each tile reads around it.
+    pub tile: usize,
+    pub halo: usize,
+}
+
+pub struct Upscaler {
+    model: ModelInfo,
+    network: Network,
+    backend: Backend,
+    tile: usize,
+}
+
+impl Upscaler {
+    pub fn new(model: &ModelFile, backend: Backend) -> Result<Self> {
+        let network = model.network(&backend.device)?;
+        let tile = tile::tile_size(network.graph(), network.analysis(), backend.info.max_tensor_bytes)?;
+        Ok(Self { model: model.info.clone(), network, backend, tile })
+    }
+
+    /// Overrides the tile side (tests use small tiles to exercise seams).
+    pub fn with_tile_size(mut self, tile: usize) -> Self {
+        self.tile = tile.max(1);
+        self
+    }
+
+    pub fn scale(&self) -> usize {
+        self.network.scale()
+    }
+
+    pub fn info(&self) -> UpscalerInfo {
+        let a = self.network.analysis();
+        UpscalerInfo {
+            model: self.model.clone(),
+            backend: self.backend.info.clone(),
+            parameters: self.network.graph().parameter_count(),
+            macs_per_input_pixel: a.macs_per_input_pixel,
+            tile: self.tile,
+            halo: a.receptive_radius,
+        }
+    }
+
+    /// Output size for an input, or a clear error if it would be too large to hold.
+    pub fn output_size(&self, width: usize, height: usize) -> Result<(usize, usize)> {
+        crate::imaging::check_dimensions(width, height)?;
+        let s = self.scale();
+        let (w, h) = (width * s, height * s);
+        if w * h > MAX_OUTPUT_PIXELS {
+            return Err(Error::image(format!(
+                "{width}x{height} upscaled x{s} is {w}x{h}, more than the {} megapixels ticketsr produces",
+                MAX_OUTPUT_PIXELS >> 20
+            )));
+        }
+        Ok((w, h))
+    }
+
+    pub fn tiles(&self, width: usize, height: usize) -> Vec<Tile> {
+        tile::plan(width, height, self.tile, self.network.analysis().receptive_radius)
+    }
+
+    /// Upscales an image. Alpha, which networks do not see, is upscaled bicubically.
+    pub async fn upscale(&self, img: &RgbaImage, progress: &mut impl Progress) -> Result<RgbaImage> {
+        let (w, h) = self.output_size(img.width, img.height)?;
+        let s = self.scale();
+        let mut out = RgbaImage::filled(w, h, [0, 0, 0, 255])?;
+        let tiles = self.tiles(img.width, img.height);
+        for (i, t) in tiles.iter().enumerate() {
+            let planes = self.run_tile(img, t.padded).await?;
+            // Crop the halo away, in output pixels.
+            let (pw, ph) = (t.padded.width * s, t.padded.height * s);
+            let (ox, oy) = ((t.core.x - t.padded.x) * s, (t.core.y - t.padded.y) * s);
+            let (cw, ch) = (t.core.width * s, t.core.height * s);
+            let mut core = Vec::with_capacity(3 * cw * ch);
+            for c in 0..3 {
+                for y in oy..oy + ch {
+                    let row = (c * ph + y) * pw;
+                    core.extend_from_slice(&planes[row + ox..row + ox + cw]);
+                }
+            }
+            out.put_planes(&core, 3, Region { x: t.core.x * s, y: t.core.y * s, width: cw, height: ch });
+            progress.tile_done(i + 1, tiles.len()).await?;
+        }
+        if img.has_alpha() {
+            let alpha = bicubic::resize_plane(&img.channel(3, img.full()), img.width, img.height, w, h);
+            for (px, a) in out.data.chunks_exact_mut(4).zip(alpha) {
+                px[3] = crate::imaging::quantize(a);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn run_tile(&self, img: &RgbaImage, region: Region) -> Result<Vec<f32>> {
+        let data = TensorData::new(img.planes(region), [1, 3, region.height, region.width]);
+        let x = Tensor::<4>::from_data(data, &self.backend.device);
+        let y = self.network.forward(x)?;
+        let data = y.into_data_async().await.map_err(|e| Error::Backend(format!("reading the result failed: {e:?}")))?;
+        data.to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))
+    }
+}

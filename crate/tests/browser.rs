@@ -1,0 +1,128 @@
+//! The library in headless Chromium on WebGPU (SwiftShader here): the UpscalerJS reference,
+//! tiling within the adapter's limits on a 4000x3000 photo, and bad input through the JS API.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Object, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+
+use ticketsr::imaging::metrics::psnr_rgb;
+use ticketsr::model::{espcn, format};
+use ticketsr::{Backend, BackendChoice, BackendKind, RgbaImage, Silent, Upscaler};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const MODEL: &[u8] = include_bytes!("../../web/models/upscalerjs-rdn-x2.safetensors");
+const FIXTURE: &[u8] = include_bytes!("../../tests/node_modules/@upscalerjs/default-model/assets/fixture.png");
+const RESULT: &[u8] = include_bytes!("../../tests/node_modules/@upscalerjs/default-model/assets/samples/2x/result.png");
+
+fn decode(bytes: &[u8]) -> RgbaImage {
+    let img = image::load_from_memory(bytes).unwrap().into_rgba8();
+    RgbaImage::new(img.width() as usize, img.height() as usize, img.into_raw()).unwrap()
+}
+
+async fn webgpu() -> Backend {
+    let backend = Backend::acquire(BackendChoice::Gpu).await.unwrap();
+    assert_eq!(backend.info.kind, BackendKind::WebGpu);
+    backend
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+#[wasm_bindgen_test]
+async fn reproduces_the_upscalerjs_reference_on_webgpu() {
+    let backend = webgpu().await;
+    let adapter = backend.info.adapter.clone();
+    let up = Upscaler::new(&format::from_bytes(MODEL).unwrap(), backend).unwrap();
+    let fixture = decode(FIXTURE);
+    let reference = decode(RESULT);
+    let cold = now();
+    let out = up.upscale(&fixture, &mut Silent).await.unwrap();
+    let cold = now() - cold;
+    let warm = now();
+    let again = up.upscale(&fixture, &mut Silent).await.unwrap();
+    let warm = now() - warm;
+    let p = psnr_rgb(&out, &reference, 0).unwrap();
+    console_log!("WebGPU ({adapter}): PSNR vs result.png {p:.2} dB; 128x128 fixture first run {cold:.0} ms, warm {warm:.0} ms");
+    assert!(p >= 40.0);
+    assert_eq!(out, again);
+}
+
+#[wasm_bindgen_test]
+async fn tiled_equals_whole_on_webgpu() {
+    let model = espcn::build(2, 3).unwrap();
+    let data: Vec<u8> = (0..40 * 30).flat_map(|i| [(i * 7) as u8, (i / 3) as u8, (i * 31) as u8, 255]).collect();
+    let img = RgbaImage::new(40, 30, data).unwrap();
+    let whole = Upscaler::new(&model, webgpu().await).unwrap().with_tile_size(1024);
+    let tiled = Upscaler::new(&model, webgpu().await).unwrap().with_tile_size(16);
+    let a = whole.upscale(&img, &mut Silent).await.unwrap();
+    let b = tiled.upscale(&img, &mut Silent).await.unwrap();
+    assert!(a.data.iter().zip(&b.data).all(|(x, y)| x.abs_diff(*y) <= 1));
+}
+
+#[wasm_bindgen_test]
+async fn a_4000x3000_photo_fits_the_adapter_limits() {
+    let (w, h) = (4000, 3000);
+    // A horizontal ramp: bicubic reproduces linear ramps exactly away from the borders.
+    let ramp = |x: usize| (x * 255 / (w - 1)) as u8;
+    let mut data = Vec::with_capacity(w * h * 4);
+    for _ in 0..h {
+        for x in 0..w {
+            data.extend([ramp(x), 128, 255 - ramp(x), 255]);
+        }
+    }
+    let img = RgbaImage::new(w, h, data).unwrap();
+    let backend = webgpu().await;
+    let limit = backend.info.max_tensor_bytes;
+    let up = Upscaler::new(&ticketsr::model::bicubic(2).unwrap(), backend).unwrap();
+    let tiles = up.tiles(w, h).len();
+    let start = now();
+    let out = up.upscale(&img, &mut Silent).await.unwrap();
+    console_log!("4000x3000 x2 bicubic on WebGPU: {tiles} tiles of {} px (tensor limit {limit} bytes), {:.0} ms", up.info().tile, now() - start);
+    assert!(tiles > 1);
+    assert_eq!((out.width, out.height), (8000, 6000));
+    for (x, y) in [(4000, 3000), (123, 4567), (7777, 100)] {
+        let px = &out.data[(y * 8000 + x) * 4..(y * 8000 + x) * 4 + 4];
+        let want = ((x as f64 + 0.5) / 2.0 - 0.5) * 255.0 / (w - 1) as f64;
+        assert!((px[0] as f64 - want).abs() <= 1.5, "({x},{y}): {px:?} vs {want}");
+        assert_eq!(px[1], 128);
+        assert_eq!(px[3], 255);
+    }
+}
+
+fn message(e: JsValue) -> String {
+    e.dyn_into::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn bad_input_through_the_js_api_is_an_error() {
+    use ticketsr::wasm::Upscaler as JsUpscaler;
+    let garbage = Uint8Array::from(&b"definitely not a model"[..]);
+    let err = JsUpscaler::create(garbage, JsValue::UNDEFINED).await.err().unwrap();
+    assert!(message(err).contains("invalid model"));
+
+    let truncated = Uint8Array::from(&MODEL[..MODEL.len() - 100]);
+    let err = JsUpscaler::create(truncated, JsValue::UNDEFINED).await.err().unwrap();
+    assert!(message(err).contains("corrupt"));
+
+    let options = Object::new();
+    Reflect::set(&options, &"backend".into(), &"quantum".into()).unwrap();
+    let err = JsUpscaler::create(Uint8Array::from(MODEL), options.into()).await.err().unwrap();
+    assert!(message(err).contains("quantum"));
+
+    let up = JsUpscaler::bicubic(2, JsValue::UNDEFINED).await.unwrap();
+    for (w, h, len) in [(0, 0, 0), (20000, 20000, 4), (4, 4, 7)] {
+        let img = Object::new();
+        Reflect::set(&img, &"width".into(), &JsValue::from(w)).unwrap();
+        Reflect::set(&img, &"height".into(), &JsValue::from(h)).unwrap();
+        Reflect::set(&img, &"data".into(), &Uint8Array::new_with_length(len)).unwrap();
+        let err = wasm_bindgen_futures::JsFuture::from(up.upscale(img.into(), JsValue::UNDEFINED)).await.err().unwrap();
+        assert!(message(err).contains("invalid image"), "{w}x{h}");
+    }
+    up.dispose();
+    let img = Object::new();
+    let err = wasm_bindgen_futures::JsFuture::from(up.upscale(img.into(), JsValue::UNDEFINED)).await.err().unwrap();
+    assert!(message(err).contains("disposed"));
+}

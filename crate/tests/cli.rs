@@ -1,0 +1,68 @@
+//! The command line, as a script would use it: one JSON line per command, clear errors.
+
+mod common;
+
+use std::process::Command;
+
+fn ticketsr(args: &[&str]) -> (bool, serde_json::Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ticketsr")).args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().last().unwrap_or("null");
+    let json = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    (out.status.success(), json, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn eval_reports_the_model_above_bicubic_on_a_real_photo() {
+    let photo = common::repo().join("web/media/astronaut-256.png");
+    let (ok, v, err) = ticketsr(&["eval", photo.to_str().unwrap(), "--backend", "cpu", "--json"]);
+    assert!(ok, "{err}");
+    let model = v["model"]["psnr_rgb"].as_f64().unwrap();
+    let bicubic = v["bicubic"]["psnr_rgb"].as_f64().unwrap();
+    println!("astronaut-256 x2: RDN {model:.2} dB, bicubic {bicubic:.2} dB");
+    assert!(model >= bicubic + 0.5);
+    assert!(v["model"]["ssim_y"].as_f64().unwrap() > v["bicubic"]["ssim_y"].as_f64().unwrap());
+}
+
+#[test]
+fn info_and_convert_describe_the_model() {
+    let (ok, v, _) = ticketsr(&["info", common::repo().join("web/models/upscalerjs-rdn-x2.safetensors").to_str().unwrap(), "--json"]);
+    assert!(ok);
+    assert_eq!(v["info"]["scale"], 2);
+    assert!(v["parameters"].as_u64().unwrap() > 200_000);
+
+    let dir = std::env::temp_dir().join(format!("ticketsr-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("m.safetensors");
+    let json = common::upscalerjs().join("models/model.json");
+    let (ok, v, err) = ticketsr(&["convert", json.to_str().unwrap(), "-o", out.to_str().unwrap(), "--json"]);
+    assert!(ok, "{err}");
+    assert_eq!(v["info"]["scale"], 2);
+    assert!(out.exists());
+}
+
+#[test]
+fn bad_inputs_are_clear_errors() {
+    let dir = std::env::temp_dir().join(format!("ticketsr-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let corrupt = dir.join("corrupt.safetensors");
+    let mut bytes = common::read(common::repo().join("web/models/upscalerjs-rdn-x2.safetensors"));
+    bytes.truncate(bytes.len() / 2);
+    std::fs::write(&corrupt, &bytes).unwrap();
+    let not_image = dir.join("notes.png");
+    std::fs::write(&not_image, b"plain text, not a picture").unwrap();
+    let photo = common::repo().join("web/media/astronaut-256.png");
+
+    let (ok, v, err) = ticketsr(&["info", corrupt.to_str().unwrap(), "--json"]);
+    assert!(!ok);
+    assert!(err.contains("invalid model") && err.contains("corrupt"), "{err}");
+    assert!(v["error"].as_str().unwrap().contains("invalid model"));
+
+    let (ok, _, err) = ticketsr(&["upscale", photo.to_str().unwrap(), "-o", "/dev/null", "--model", corrupt.to_str().unwrap(), "--json"]);
+    assert!(!ok);
+    assert!(err.contains("invalid model"), "{err}");
+
+    let (ok, _, err) = ticketsr(&["upscale", not_image.to_str().unwrap(), "-o", "/dev/null", "--backend", "cpu", "--json"]);
+    assert!(!ok);
+    assert!(err.contains("could not decode image"), "{err}");
+}

@@ -1,0 +1,19 @@
+// Writes pkg/package.json from the crate's metadata, so the package is importable from a
+// plain ES module page or a bundler.
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const toml = readFileSync(new URL('../crate/Cargo.toml', import.meta.url), 'utf8');
+const field = (name) => toml.match(new RegExp(`^${name} = "(.*)"`, 'm'))?.[1];
+const pkg = {
+  name: 'ticketsr',
+  version: field('version'),
+  description: field('description'),
+  license: 'MIT OR Apache-2.0',
+  type: 'module',
+  main: 'ticketsr.js',
+  module: 'ticketsr.js',
+  types: 'ticketsr.d.ts',
+  files: ['ticketsr_bg.wasm', 'ticketsr.js', 'ticketsr.d.ts', 'ticketsr_bg.wasm.d.ts'],
+  sideEffects: ['./snippets/*'],
+};
+writeFileSync(new URL('../pkg/package.json', import.meta.url), JSON.stringify(pkg, null, 2) + '\n');

@@ -1,0 +1,41 @@
+// Shared set-up for the end-to-end tests: the repository served on loopback and Debian's
+// Chromium with WebGPU enabled (SwiftShader where there is no GPU).
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { serve } from '../../scripts/serve.mjs';
+
+export const OUTPUT = new URL('../output/', import.meta.url);
+mkdirSync(OUTPUT, { recursive: true });
+
+const ARGS = [
+  '--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run',
+];
+
+export async function start() {
+  const server = await serve(0);
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ARGS,
+    headless: true,
+  });
+  const base = `http://127.0.0.1:${server.address().port}`;
+  return {
+    base,
+    browser,
+    async stop() {
+      await browser.close();
+      server.close();
+    },
+  };
+}
+
+/** Waits until the demo page has finished its current run (or failed). */
+export async function settled(page, runs, timeout = 300_000) {
+  await page.waitForFunction(
+    (n) => ['done', 'error', 'cancelled'].includes(window.ticketsrDemo?.status) && (window.ticketsrDemo.runs >= n || window.ticketsrDemo.status !== 'done'),
+    runs,
+    { timeout },
+  );
+  return page.evaluate(() => window.ticketsrDemo);
+}

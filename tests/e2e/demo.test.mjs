@@ -1,0 +1,61 @@
+// The demo page as a user meets it: it starts with the bundled model and photo, upscales on
+// WebGPU, beats bicubic, and survives a corrupt model and a file that is not an image.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { start, settled, OUTPUT } from './browser.mjs';
+
+let env;
+before(async () => { env = await start(); });
+after(async () => { await env?.stop(); });
+
+test('the bundled sample is upscaled x2 on WebGPU and beats bicubic by 0.5 dB', async () => {
+  const page = await env.browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(`${env.base}/web/`);
+  const demo = await settled(page, 1);
+  assert.equal(demo.status, 'done', demo.error);
+  assert.deepEqual(demo.result.output, demo.result.input.map((v) => v * 2));
+  assert.match(await page.textContent('#backend'), /^WebGPU · /);
+  const { model, bicubic } = demo.result.scores;
+  console.log(`sample x2: model ${model.psnrRgb.toFixed(2)} dB, bicubic ${bicubic.psnrRgb.toFixed(2)} dB; ` +
+    `SR ${demo.result.srMs.toFixed(0)} ms; first result ${demo.result.sinceLoadMs.toFixed(0)} ms after page load; ` +
+    `adapter ${demo.info.backend.adapter}`);
+  assert.ok(model.psnrRgb >= bicubic.psnrRgb + 0.5);
+  // The drawn result is the upscaled image, not a blank canvas.
+  const drawn = await page.evaluate(() => {
+    const c = document.getElementById('sr-canvas');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let min = 255, max = 0;
+    for (let i = 0; i < d.length; i += 4) { min = Math.min(min, d[i]); max = Math.max(max, d[i]); }
+    return { width: c.width, height: c.height, range: max - min };
+  });
+  assert.deepEqual([drawn.width, drawn.height], demo.result.output);
+  assert.ok(drawn.range > 100);
+  assert.equal(await page.getAttribute('#download', 'class'), 'button');
+  await page.screenshot({ path: new URL('demo.png', OUTPUT).pathname, fullPage: true });
+  assert.deepEqual(pageErrors, []);
+  await page.close();
+});
+
+test('a corrupt model and a non-image are clear errors and the page stays usable', async () => {
+  const page = await env.browser.newPage();
+  await page.goto(`${env.base}/web/`);
+  await settled(page, 1);
+
+  await page.setInputFiles('#model-file', { name: 'broken.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model at all') });
+  await page.waitForSelector('#error:not([hidden])');
+  assert.match(await page.textContent('#error'), /Could not load broken\.safetensors: invalid model/);
+  assert.match(await page.textContent('#status'), /Kept the previous model/);
+
+  await page.setInputFiles('#image-file', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('plain text') });
+  await page.waitForFunction(() => /notes\.png/.test(document.getElementById('error').textContent));
+  assert.match(await page.textContent('#error'), /Could not read notes\.png as an image/);
+
+  // Still usable: the previous model and image upscale again.
+  await page.click('#run');
+  const demo = await settled(page, 2);
+  assert.equal(demo.status, 'done', demo.error);
+  assert.equal(await page.isHidden('#error'), true);
+  await page.close();
+});
