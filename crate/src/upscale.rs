@@ -127,6 +127,6 @@ impl Upscaler {
         let x = Tensor::<4>::from_data(data, &self.backend.device);
         let y = self.network.forward(x)?;
         let data = y.into_data_async().await.map_err(|e| Error::Backend(format!("reading the result failed: {e:?}")))?;
-        data.to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))
+        data.try_to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))
     }
 }

