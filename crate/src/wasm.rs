@@ -8,7 +8,7 @@ use std::rc::Rc;
 use js_sys::{Function, Promise, Reflect, Uint8Array};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::{Clamped, JsCast};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use web_sys::{AbortSignal, ImageData};
 
@@ -171,7 +171,10 @@ fn read_image(image: &JsValue) -> Result<RgbaImage> {
 }
 
 fn write_image(img: &RgbaImage) -> Result<ImageData> {
-    ImageData::new_with_u8_clamped_array_and_sh(Clamped(&img.data), img.width as u32, img.height as u32)
+    // Copied out of wasm memory: a view into it detaches when the memory grows.
+    let pixels = js_sys::Uint8ClampedArray::new_with_length(img.data.len() as u32);
+    pixels.copy_from(&img.data);
+    ImageData::new_with_js_u8_clamped_array_and_sh(&pixels, img.width as u32, img.height as u32)
         .map_err(|e| Error::image(format!("the browser could not create a {}x{} ImageData: {e:?}", img.width, img.height)))
 }
 
