@@ -216,6 +216,12 @@ async function main() {
     await init();
     setStatus('Loading model…');
     const select = $('model-select');
+    const wanted = params.get('model');
+    if (wanted) {
+      const option = [...select.options].find((o) => o.value === `models/${wanted}.safetensors`);
+      if (!option) throw new Error(`there is no bundled model "${wanted}"`);
+      select.value = option.value;
+    }
     await loadModel(new Uint8Array(await (await fetch(select.value)).arrayBuffer()), select.selectedOptions[0].text);
     await loadSample();
   } catch (e) {

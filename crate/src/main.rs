@@ -24,7 +24,7 @@ mod cli {
     use ticketsr::{Backend, BackendChoice, Error, ModelFile, Progress, Result, Upscaler};
 
     /// The bundled default: UpscalerJS's x2 RDN, converted (see web/models/README.md).
-    const DEFAULT_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../web/models/upscalerjs-rdn-x2.safetensors");
+    const DEFAULT_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../web/models/upscalerjs-psnr-small-x2.safetensors");
 
     #[derive(Parser)]
     #[command(name = "ticketsr", version, about = "Super-resolution with sparse networks and winning-ticket patches")]
@@ -55,7 +55,7 @@ mod cli {
 
     #[derive(clap::Args)]
     struct RunArgs {
-        /// Model file (ticketsr safetensors); defaults to the bundled UpscalerJS x2 RDN.
+        /// Model file (ticketsr safetensors); defaults to the bundled UpscalerJS psnr-small x2 RDN.
         #[arg(long, short)]
         model: Option<PathBuf>,
         /// Where to run: the GPU (Vulkan) when available, else the CPU.
@@ -258,7 +258,7 @@ mod cli {
                 if let Some(w) = &weights {
                     let bytes = read(w)?;
                     let st = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| Error::InvalidModel(format!("{}: {e}", w.display())))?;
-                    m.values = format::values_for(&m.graph, &st)?;
+                    m.values = format::values_for(&m.graph, &st, &Default::default())?;
                     m.info.source = format!("weights from {}", w.display());
                     m.info.licence = "see the weights' source".into();
                 }

@@ -16,9 +16,21 @@ const MODEL: &[u8] = include_bytes!("../../web/models/upscalerjs-rdn-x2.safetens
 const FIXTURE: &[u8] = include_bytes!("../../tests/node_modules/@upscalerjs/default-model/assets/fixture.png");
 const RESULT: &[u8] = include_bytes!("../../tests/node_modules/@upscalerjs/default-model/assets/samples/2x/result.png");
 
+/// Decodes with `png` alone: `image` would switch on `num-traits/std` and rebuild burn for
+/// the test binary.
 fn decode(bytes: &[u8]) -> RgbaImage {
-    let img = image::load_from_memory(bytes).unwrap().into_rgba8();
-    RgbaImage::new(img.width() as usize, img.height() as usize, img.into_raw()).unwrap()
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut buf).unwrap();
+    let pixels = &buf[..frame.buffer_size()];
+    let rgba = match frame.color_type {
+        png::ColorType::Rgba => pixels.to_vec(),
+        png::ColorType::Rgb => pixels.chunks(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
+        other => panic!("fixture colour type {other:?}"),
+    };
+    RgbaImage::new(frame.width as usize, frame.height as usize, rgba).unwrap()
 }
 
 async fn webgpu() -> Backend {

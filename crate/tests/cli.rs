@@ -19,25 +19,23 @@ fn eval_reports_model_and_bicubic_on_a_real_photo() {
     assert!(ok, "{err}");
     let model = v["model"]["psnr_rgb"].as_f64().unwrap();
     let bicubic = v["bicubic"]["psnr_rgb"].as_f64().unwrap();
-    println!("astronaut-256 x2: RDN {model:.2} dB, bicubic {bicubic:.2} dB");
-    // The bundled RDN lands within a fraction of a dB of bicubic on this project's
-    // antialiased-bicubic LR (see the closing note of issue 2); a broken graph lands far off.
-    assert!((model - bicubic).abs() < 1.0 && bicubic > 25.0);
+    println!("astronaut-256 x2: {} {model:.2} dB, bicubic {bicubic:.2} dB", v["info"]["model"]["name"]);
+    assert!(model >= bicubic + 0.5 && bicubic > 25.0);
     let ssim = v["model"]["ssim_y"].as_f64().unwrap();
     assert!(ssim > 0.9 && ssim < 1.0);
 }
 
 #[test]
 fn info_and_convert_describe_the_model() {
-    let (ok, v, _) = ticketsr(&["info", common::repo().join("web/models/upscalerjs-rdn-x2.safetensors").to_str().unwrap(), "--json"]);
+    let (ok, v, _) = ticketsr(&["info", common::PSNR_SMALL.path().to_str().unwrap(), "--json"]);
     assert!(ok);
     assert_eq!(v["info"]["scale"], 2);
-    assert!(v["parameters"].as_u64().unwrap() > 200_000);
+    assert_eq!(v["parameters"].as_u64().unwrap(), 2_619_635);
 
     let dir = std::env::temp_dir().join(format!("ticketsr-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("m.safetensors");
-    let json = common::upscalerjs().join("models/model.json");
+    let json = common::RDN.package_dir().join(common::RDN.model_json);
     let (ok, v, err) = ticketsr(&["convert", json.to_str().unwrap(), "-o", out.to_str().unwrap(), "--json"]);
     assert!(ok, "{err}");
     assert_eq!(v["info"]["scale"], 2);
@@ -49,7 +47,7 @@ fn bad_inputs_are_clear_errors() {
     let dir = std::env::temp_dir().join(format!("ticketsr-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let corrupt = dir.join("corrupt.safetensors");
-    let mut bytes = common::read(common::repo().join("web/models/upscalerjs-rdn-x2.safetensors"));
+    let mut bytes = common::read(common::RDN.path());
     bytes.truncate(bytes.len() / 2);
     std::fs::write(&corrupt, &bytes).unwrap();
     let not_image = dir.join("notes.png");

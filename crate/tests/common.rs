@@ -10,14 +10,6 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The npm package whose model, fixture and reference output the tests reproduce
-/// (installed by `scripts/setup.sh` into tests/node_modules).
-pub fn upscalerjs() -> PathBuf {
-    let dir = repo().join("tests/node_modules/@upscalerjs/default-model");
-    assert!(dir.exists(), "{} is missing: run scripts/setup.sh (npm ci in tests/)", dir.display());
-    dir
-}
-
 pub fn read(path: impl Into<PathBuf>) -> Vec<u8> {
     let path = path.into();
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -27,21 +19,66 @@ pub fn image(path: impl Into<PathBuf>) -> RgbaImage {
     imaging::decode(&read(path)).unwrap()
 }
 
-/// The options the bundled model was converted with (web/models/README.md).
-pub fn upscalerjs_options() -> tfjs::TfjsOptions {
-    tfjs::TfjsOptions {
-        input_range: 255.0,
-        name: "upscalerjs-rdn-x2".into(),
-        source: "npm @upscalerjs/default-model@1.0.0 (models/model.json), by Kevin Scott".into(),
-        licence: "MIT".into(),
+/// A model bundled in `web/models/`, converted from an UpscalerJS npm package that
+/// `scripts/setup.sh` installs into tests/node_modules, with the package's fixture and
+/// reference output.
+pub struct Bundled {
+    pub file: &'static str,
+    pub package: &'static str,
+    pub model_json: &'static str,
+    pub reference: &'static str,
+    pub source: &'static str,
+}
+
+/// The demo's default: idealo-style RDN trained for PSNR (esrgan-legacy `psnr-small`).
+pub const PSNR_SMALL: Bundled = Bundled {
+    file: "upscalerjs-psnr-small-x2",
+    package: "esrgan-legacy",
+    model_json: "models/psnr-small/model.json",
+    reference: "assets/samples/psnr-small/result.png",
+    source: "npm @upscalerjs/esrgan-legacy@1.0.0 (models/psnr-small/model.json), by Kevin Scott",
+};
+
+/// The fast choice: UpscalerJS's small default RDN.
+pub const RDN: Bundled = Bundled {
+    file: "upscalerjs-rdn-x2",
+    package: "default-model",
+    model_json: "models/model.json",
+    reference: "assets/samples/2x/result.png",
+    source: "npm @upscalerjs/default-model@1.0.0 (models/model.json), by Kevin Scott",
+};
+
+impl Bundled {
+    pub fn package_dir(&self) -> PathBuf {
+        let dir = repo().join("tests/node_modules/@upscalerjs").join(self.package);
+        assert!(dir.exists(), "{} is missing: run scripts/setup.sh (npm ci in tests/)", dir.display());
+        dir
     }
-}
 
-pub fn convert_upscalerjs() -> ModelFile {
-    let dir = upscalerjs().join("models");
-    tfjs::load(&read(dir.join("model.json")), |shard| Ok(read(dir.join(shard))), &upscalerjs_options()).unwrap()
-}
+    /// The options it was converted with (web/models/README.md).
+    pub fn options(&self) -> tfjs::TfjsOptions {
+        tfjs::TfjsOptions { input_range: 255.0, name: self.file.into(), source: self.source.into(), licence: "MIT".into() }
+    }
 
-pub fn bundled_model() -> ModelFile {
-    format::from_bytes(&read(repo().join("web/models/upscalerjs-rdn-x2.safetensors"))).unwrap()
+    pub fn convert(&self) -> ModelFile {
+        let json = self.package_dir().join(self.model_json);
+        let dir = json.parent().unwrap().to_path_buf();
+        tfjs::load(&read(&json), |shard| Ok(read(dir.join(shard))), &self.options()).unwrap()
+    }
+
+    pub fn path(&self) -> PathBuf {
+        repo().join("web/models").join(format!("{}.safetensors", self.file))
+    }
+
+    pub fn load(&self) -> ModelFile {
+        format::from_bytes(&read(self.path())).unwrap()
+    }
+
+    pub fn fixture(&self) -> RgbaImage {
+        image(self.package_dir().join("assets/fixture.png"))
+    }
+
+    pub fn reference(&self) -> RgbaImage {
+        image(self.package_dir().join(self.reference))
+    }
 }

@@ -33,7 +33,7 @@ fn tiled_equals_whole_for_espcn() {
 
 #[test]
 fn tiled_equals_whole_for_rdn() {
-    assert!(max_difference(&common::bundled_model(), &textured(61, 45), 24) <= 1);
+    assert!(max_difference(&common::RDN.load(), &textured(61, 45), 24) <= 1);
 }
 
 #[test]

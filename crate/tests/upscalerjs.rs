@@ -1,5 +1,6 @@
-//! The TF.js loader reproduces UpscalerJS's own shipped reference: its fixture upscaled x2
-//! matches its `samples/2x/result.png`, on the CPU backend and on Vulkan (lavapipe here).
+//! The TF.js loader reproduces UpscalerJS's own shipped references: each package's fixture
+//! upscaled x2 matches its sample result, on the CPU backend and on Vulkan (lavapipe here).
+//! The small RDN is the reference; psnr-small checks uint8-quantized weights too.
 
 mod common;
 
@@ -8,30 +9,47 @@ use ticketsr::imaging::metrics::psnr_rgb;
 use ticketsr::{Backend, BackendKind, Silent, Upscaler};
 
 #[test]
-fn bundled_model_is_the_conversion_of_the_npm_package() {
-    assert_eq!(bundled_model(), convert_upscalerjs());
+fn bundled_models_are_the_conversions_of_the_npm_packages() {
+    for bundled in [RDN, PSNR_SMALL] {
+        let converted = bundled.convert();
+        assert_eq!(bundled.load(), converted, "{}", bundled.file);
+        if bundled.file == PSNR_SMALL.file {
+            // Every weight kept its uint8 grid, so the file is a quarter of the float size.
+            assert_eq!(converted.grids.len(), converted.graph.params.len());
+            let floats: usize = converted.values.iter().map(Vec::len).sum();
+            assert!(std::fs::metadata(bundled.path()).unwrap().len() < (floats + 100_000) as u64);
+        }
+    }
 }
 
-fn reference_psnr(backend: Backend) -> f64 {
-    let model = convert_upscalerjs();
-    let fixture = image(upscalerjs().join("assets/fixture.png"));
-    let reference = image(upscalerjs().join("assets/samples/2x/result.png"));
-    let up = Upscaler::new(&model, backend).unwrap();
-    let out = pollster::block_on(up.upscale(&fixture, &mut Silent)).unwrap();
+fn reference_psnr(bundled: &Bundled, backend: Backend) -> f64 {
+    let reference = bundled.reference();
+    let up = Upscaler::new(&bundled.load(), backend).unwrap();
+    let out = pollster::block_on(up.upscale(&bundled.fixture(), &mut Silent)).unwrap();
     assert_eq!((out.width, out.height), (reference.width, reference.height));
     let p = psnr_rgb(&out, &reference, 0).unwrap();
-    println!("{}: PSNR against UpscalerJS's result.png = {p:.2} dB", up.info().backend.adapter);
+    println!("{} on {}: PSNR against UpscalerJS's {} = {p:.2} dB", bundled.file, up.info().backend.adapter, bundled.reference);
     p
+}
+
+fn vulkan() -> Backend {
+    let backend = pollster::block_on(Backend::gpu()).expect("a Vulkan adapter (lavapipe: apt-get install mesa-vulkan-drivers)");
+    assert_eq!(backend.info.kind, BackendKind::Vulkan);
+    backend
 }
 
 #[test]
 fn reproduces_the_reference_on_the_cpu() {
-    assert!(reference_psnr(Backend::cpu()) >= 40.0);
+    assert!(reference_psnr(&RDN, Backend::cpu()) >= 40.0);
 }
 
 #[test]
 fn reproduces_the_reference_on_vulkan() {
-    let backend = pollster::block_on(Backend::gpu()).expect("a Vulkan adapter (lavapipe: apt-get install mesa-vulkan-drivers)");
-    assert_eq!(backend.info.kind, BackendKind::Vulkan);
-    assert!(reference_psnr(backend) >= 40.0);
+    assert!(reference_psnr(&RDN, vulkan()) >= 40.0);
+}
+
+/// One backend is enough for the big model: the graph ops are the ones checked above.
+#[test]
+fn reproduces_the_psnr_small_reference_on_the_cpu() {
+    assert!(reference_psnr(&PSNR_SMALL, Backend::cpu()) >= 40.0);
 }

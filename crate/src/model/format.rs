@@ -1,14 +1,16 @@
 //! The project's own model format: one safetensors file. The tensors are the parameters,
 //! named as in the graph; the metadata carries the graph (`graph`, JSON) and the model's
 //! facts (`info`, JSON) under `format = "ticketsr/1"`. One file, so the page can fetch it
-//! or a user can drop it, and any safetensors tool can read its weights.
+//! or a user can drop it, and any safetensors tool can read its weights. Parameters that
+//! still lie on the uint8 grid they were quantized to are stored as `U8` codes, their grids
+//! in the `quantization` metadata (JSON, by name): a quarter of the bytes, exactly.
 
 use std::collections::HashMap;
 
 use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
 
-use super::{ModelFile, ModelInfo, weight_norm};
+use super::{ModelFile, ModelInfo, Uint8Grid, weight_norm};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 
@@ -17,18 +19,39 @@ pub const FORMAT: &str = "ticketsr/1";
 pub fn to_bytes(model: &ModelFile) -> Result<Vec<u8>> {
     model.validate()?;
     let json = |v: serde_json::Result<String>| v.map_err(|e| Error::model(e.to_string()));
-    let metadata = HashMap::from([
+    let mut grids = HashMap::new();
+    let encoded: Vec<(Dtype, Vec<u8>)> = model
+        .graph
+        .params
+        .iter()
+        .zip(&model.values)
+        .map(|(spec, v)| {
+            let grid = model.grids.get(&spec.name);
+            match grid.and_then(|g| g.codes(v)) {
+                Some(codes) => {
+                    grids.insert(spec.name.clone(), *grid.expect("codes come from a grid"));
+                    (Dtype::U8, codes)
+                }
+                None => (Dtype::F32, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+            }
+        })
+        .collect();
+    let mut metadata = HashMap::from([
         ("format".to_string(), FORMAT.to_string()),
         ("graph".to_string(), json(serde_json::to_string(&model.graph))?),
         ("info".to_string(), json(serde_json::to_string(&model.info))?),
     ]);
-    let bytes: Vec<Vec<u8>> = model.values.iter().map(|v| v.iter().flat_map(|x| x.to_le_bytes()).collect()).collect();
+    if !grids.is_empty() {
+        metadata.insert("quantization".to_string(), json(serde_json::to_string(&grids))?);
+    }
     let views = model
         .graph
         .params
         .iter()
-        .zip(&bytes)
-        .map(|(spec, b)| Ok((spec.name.clone(), TensorView::new(Dtype::F32, spec.shape.clone(), b).map_err(|e| Error::model(e.to_string()))?)))
+        .zip(&encoded)
+        .map(|(spec, (dtype, b))| {
+            Ok((spec.name.clone(), TensorView::new(*dtype, spec.shape.clone(), b).map_err(|e| Error::model(e.to_string()))?))
+        })
         .collect::<Result<Vec<_>>>()?;
     safetensors::serialize(views, Some(metadata)).map_err(|e| Error::model(e.to_string()))
 }
@@ -53,15 +76,24 @@ pub fn from_bytes(bytes: &[u8]) -> Result<ModelFile> {
         .map_err(|e| Error::model(format!("graph metadata: {e}")))?;
     let info: ModelInfo = serde_json::from_str(field("info").ok_or_else(|| Error::model("model file has no info"))?)
         .map_err(|e| Error::model(format!("info metadata: {e}")))?;
+    let grids: HashMap<String, Uint8Grid> = match field("quantization") {
+        Some(q) => serde_json::from_str(q).map_err(|e| Error::model(format!("quantization metadata: {e}")))?,
+        None => HashMap::new(),
+    };
+    if let Some((name, _)) = grids.iter().find(|(_, g)| !(g.min.is_finite() && g.scale.is_finite())) {
+        return Err(Error::model(format!("quantization grid of `{name}` is not finite")));
+    }
     graph.analyze()?;
     let tensors = SafeTensors::deserialize(bytes).map_err(|e| Error::model(format!("corrupt tensor data: {e}")))?;
-    let values = values_for(&graph, &tensors)?;
-    ModelFile::new(info, graph, values)
+    let values = values_for(&graph, &tensors, &grids)?;
+    let grids = grids.into_iter().filter(|(name, _)| tensors.tensor(name).is_ok_and(|t| t.dtype() == Dtype::U8)).collect();
+    Ok(ModelFile { grids, ..ModelFile::new(info, graph, values)? })
 }
 
 /// Reads values for every graph parameter from safetensors, by name. A PyTorch
 /// weight-normalised `{name}_g` / `{name}_v` pair stands in for `{name}` and is folded.
-pub fn values_for(graph: &Graph, tensors: &SafeTensors) -> Result<Vec<Vec<f32>>> {
+/// `U8` tensors are codes on their grid in `grids`.
+pub fn values_for(graph: &Graph, tensors: &SafeTensors, grids: &HashMap<String, Uint8Grid>) -> Result<Vec<Vec<f32>>> {
     let mut used = 0;
     let values = graph
         .params
@@ -69,6 +101,11 @@ pub fn values_for(graph: &Graph, tensors: &SafeTensors) -> Result<Vec<Vec<f32>>>
         .map(|spec| {
             if let Ok(t) = tensors.tensor(&spec.name) {
                 used += 1;
+                if t.dtype() == Dtype::U8 {
+                    let grid = grids.get(&spec.name).ok_or_else(|| Error::model(format!("tensor `{}` is U8 but has no quantization grid", spec.name)))?;
+                    check_shape(&spec.name, &t, &spec.shape)?;
+                    return Ok(t.data().iter().map(|&q| grid.value(q)).collect());
+                }
                 return read_f32(&spec.name, &t, &spec.shape);
             }
             let (g, v) = (format!("{}_g", spec.name), format!("{}_v", spec.name));
@@ -100,13 +137,18 @@ pub fn values_for(graph: &Graph, tensors: &SafeTensors) -> Result<Vec<Vec<f32>>>
     Ok(values)
 }
 
-fn read_f32(name: &str, t: &TensorView, shape: &[usize]) -> Result<Vec<f32>> {
-    if t.dtype() != Dtype::F32 {
-        return Err(Error::model(format!("tensor `{name}` is {:?}; only F32 is supported", t.dtype())));
-    }
+fn check_shape(name: &str, t: &TensorView, shape: &[usize]) -> Result<()> {
     if t.shape() != shape {
         return Err(Error::model(format!("tensor `{name}` has shape {:?}, the graph needs {shape:?}", t.shape())));
     }
+    Ok(())
+}
+
+fn read_f32(name: &str, t: &TensorView, shape: &[usize]) -> Result<Vec<f32>> {
+    if t.dtype() != Dtype::F32 {
+        return Err(Error::model(format!("tensor `{name}` is {:?}; only F32 and quantized U8 are supported", t.dtype())));
+    }
+    check_shape(name, t, shape)?;
     Ok(t.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
 }
 
@@ -124,6 +166,28 @@ mod tests {
         let m = small();
         let bytes = to_bytes(&m).unwrap();
         assert_eq!(from_bytes(&bytes).unwrap(), m);
+    }
+
+    #[test]
+    fn stores_parameters_on_their_uint8_grid_as_codes_until_they_change() {
+        let mut m = small();
+        let grid = Uint8Grid { min: -0.25, scale: 0.002 };
+        let name = m.graph.params[0].name.clone();
+        m.values[0] = (0..m.values[0].len()).map(|i| grid.value((i * 7 % 256) as u8)).collect();
+        m.grids.insert(name.clone(), grid);
+        let f32_size = to_bytes(&small()).unwrap().len();
+        let bytes = to_bytes(&m).unwrap();
+        // One byte per value instead of four, less a little metadata for the grid.
+        assert!(f32_size - bytes.len() >= m.values[0].len() * 3 - 200, "{f32_size} -> {}", bytes.len());
+        let back = from_bytes(&bytes).unwrap();
+        assert_eq!(back, m);
+
+        // Once a value leaves the grid (pruning, training), the parameter is stored as F32.
+        let mut changed = back;
+        changed.values[0][3] += 1e-4;
+        let back = from_bytes(&to_bytes(&changed).unwrap()).unwrap();
+        assert!(back.grids.is_empty());
+        assert_eq!(back.values, changed.values);
     }
 
     #[test]
@@ -176,12 +240,12 @@ mod tests {
         }
         let bytes = safetensors::serialize(views.clone(), None).unwrap();
         let st = SafeTensors::deserialize(&bytes).unwrap();
-        let values = values_for(&m.graph, &st).unwrap();
+        let values = values_for(&m.graph, &st, &HashMap::new()).unwrap();
         assert_eq!(values[0], weight_norm::fold(&g, &v, out).unwrap());
 
         views.push(("stranger".into(), TensorView::new(Dtype::F32, vec![1], &gb[..4]).unwrap()));
         let bytes = safetensors::serialize(views, None).unwrap();
         let st = SafeTensors::deserialize(&bytes).unwrap();
-        assert!(values_for(&m.graph, &st).unwrap_err().to_string().contains("stranger"));
+        assert!(values_for(&m.graph, &st, &HashMap::new()).unwrap_err().to_string().contains("stranger"));
     }
 }

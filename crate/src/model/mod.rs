@@ -8,6 +8,8 @@ pub mod tfjs;
 pub mod wdsr;
 pub mod weight_norm;
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -30,18 +32,46 @@ pub struct ModelInfo {
     pub notes: String,
 }
 
+/// The 256 values `min + scale * q` a parameter was quantized to (TF.js's uint8 affine
+/// quantization). Kept so a quantized model is stored at a quarter of its float size.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Uint8Grid {
+    pub min: f32,
+    pub scale: f32,
+}
+
+impl Uint8Grid {
+    pub fn value(self, q: u8) -> f32 {
+        self.min + self.scale * q as f32
+    }
+
+    /// The codes of `values`, or `None` when any value is off the grid (the parameter was
+    /// changed since, by pruning or training), so storing it quantized would lose it.
+    pub fn codes(self, values: &[f32]) -> Option<Vec<u8>> {
+        values
+            .iter()
+            .map(|&v| {
+                let q = ((v - self.min) / self.scale).round();
+                (0.0..=255.0).contains(&q).then_some(q as u8).filter(|&q| self.value(q) == v)
+            })
+            .collect()
+    }
+}
+
 /// A model held on the CPU: graph, facts and parameter values in `graph.params` order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelFile {
     pub info: ModelInfo,
     pub graph: Graph,
     pub values: Vec<Vec<f32>>,
+    /// Parameters (by name) whose values came from a uint8 grid; only a storage hint.
+    pub grids: HashMap<String, Uint8Grid>,
 }
 
 impl ModelFile {
     /// Builds a model after checking graph, values and stated scale agree.
     pub fn new(info: ModelInfo, graph: Graph, values: Vec<Vec<f32>>) -> Result<Self> {
-        let model = Self { info, graph, values };
+        let model = Self { info, graph, values, grids: HashMap::new() };
         model.validate()?;
         Ok(model)
     }

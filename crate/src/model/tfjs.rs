@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::{ModelFile, ModelInfo};
+use super::{ModelFile, ModelInfo, Uint8Grid};
 use crate::error::{Error, Result};
 use crate::graph::{GraphBuilder, Interpolation, NodeId};
 
@@ -20,11 +20,72 @@ pub struct TfjsOptions {
     pub licence: String,
 }
 
+/// How a weight's values are stored in its shard. UpscalerJS ships its older models
+/// (esrgan-legacy) with TF.js's affine uint8 quantization, so the loader must undo it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Encoding {
+    F32,
+    Uint8(Uint8Grid),
+    /// `value = min + scale * q`
+    Uint16 { min: f32, scale: f32 },
+    F16,
+}
+
+impl Encoding {
+    fn parse(name: &str, w: &Value) -> Result<Self> {
+        if w["dtype"].as_str() != Some("float32") {
+            return Err(err(format!("weight `{name}` has dtype {}; only float32 is supported", w["dtype"])));
+        }
+        let q = &w["quantization"];
+        if q.is_null() {
+            return Ok(Encoding::F32);
+        }
+        let min = q["min"].as_f64().filter(|v| v.is_finite()).map(|v| v as f32);
+        let scale = q["scale"].as_f64().filter(|v| v.is_finite()).map(|v| v as f32);
+        let affine = || match (min, scale) {
+            (Some(min), Some(scale)) => Ok((min, scale)),
+            _ => Err(err(format!("weight `{name}` is quantized without a finite min and scale"))),
+        };
+        match q["dtype"].as_str() {
+            Some("uint8") => affine().map(|(min, scale)| Encoding::Uint8(Uint8Grid { min, scale })),
+            Some("uint16") => affine().map(|(min, scale)| Encoding::Uint16 { min, scale }),
+            Some("float16") => Ok(Encoding::F16),
+            other => Err(err(format!("weight `{name}` has unsupported quantization {other:?}"))),
+        }
+    }
+
+    fn bytes(self) -> usize {
+        match self {
+            Encoding::F32 => 4,
+            Encoding::Uint8(_) => 1,
+            Encoding::Uint16 { .. } | Encoding::F16 => 2,
+        }
+    }
+
+    fn decode(self, raw: &[u8]) -> Vec<f32> {
+        match self {
+            Encoding::F32 => raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+            Encoding::Uint8(grid) => raw.iter().map(|&q| grid.value(q)).collect(),
+            Encoding::Uint16 { min, scale } => {
+                raw.chunks_exact(2).map(|b| min + scale * u16::from_le_bytes([b[0], b[1]]) as f32).collect()
+            }
+            Encoding::F16 => raw.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+        }
+    }
+}
+
+/// Where one weight lives in the shards.
+struct Stored {
+    group: usize,
+    offset: usize,
+    shape: Vec<usize>,
+    encoding: Encoding,
+}
+
 struct Manifest {
     /// Shard files of each group, in order.
     groups: Vec<Vec<String>>,
-    /// (group, byte offset, shape) of each weight by name.
-    weights: HashMap<String, (usize, usize, Vec<usize>)>,
+    weights: HashMap<String, Stored>,
     group_bytes: Vec<usize>,
 }
 
@@ -41,12 +102,7 @@ fn parse_manifest(root: &Value) -> Result<Manifest> {
         let mut offset = 0usize;
         for w in g["weights"].as_array().ok_or_else(|| err("weightsManifest group without weights"))? {
             let name = w["name"].as_str().ok_or_else(|| err("weight without a name"))?;
-            if !w["quantization"].is_null() {
-                return Err(err(format!("weight `{name}` is quantized; only float32 weights are supported")));
-            }
-            if w["dtype"].as_str() != Some("float32") {
-                return Err(err(format!("weight `{name}` has dtype {}; only float32 is supported", w["dtype"])));
-            }
+            let encoding = Encoding::parse(name, w)?;
             let shape: Vec<usize> = w["shape"]
                 .as_array()
                 .ok_or_else(|| err(format!("weight `{name}` has no shape")))?
@@ -55,8 +111,8 @@ fn parse_manifest(root: &Value) -> Result<Manifest> {
                 .collect::<Result<_>>()?;
             let count = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).filter(|&n| n < 1 << 28);
             let count = count.ok_or_else(|| err(format!("weight `{name}` is impossibly large")))?;
-            m.weights.insert(name.to_string(), (gi, offset, shape));
-            offset += count * 4;
+            m.weights.insert(name.to_string(), Stored { group: gi, offset, shape, encoding });
+            offset += count * encoding.bytes();
         }
         m.group_bytes.push(offset);
     }
@@ -219,7 +275,8 @@ pub fn load(model_json: &[u8], mut read_shard: impl FnMut(&str) -> Result<Vec<u8
     // Check every weight against the graph before reading a byte of the shards.
     let mut places = Vec::with_capacity(sources.len());
     for ((src, is_kernel), spec) in sources.iter().zip(&graph.params) {
-        let (group, offset, shape) = manifest.weights.get(src).ok_or_else(|| err(format!("weight `{src}` is not in the manifest")))?;
+        let stored = manifest.weights.get(src).ok_or_else(|| err(format!("weight `{src}` is not in the manifest")))?;
+        let shape = &stored.shape;
         let want: Vec<usize> = if *is_kernel {
             vec![spec.shape[2], spec.shape[3], spec.shape[1], spec.shape[0]]
         } else if spec.name.ends_with(".alpha") {
@@ -230,7 +287,7 @@ pub fn load(model_json: &[u8], mut read_shard: impl FnMut(&str) -> Result<Vec<u8
         if *shape != want {
             return Err(err(format!("weight `{src}` has shape {shape:?}, the layer needs {want:?}")));
         }
-        places.push((*group, *offset));
+        places.push(stored);
     }
     if sources.len() != manifest.weights.len() {
         return Err(err(format!("manifest has {} weights, the layers use {}", manifest.weights.len(), sources.len())));
@@ -251,11 +308,9 @@ pub fn load(model_json: &[u8], mut read_shard: impl FnMut(&str) -> Result<Vec<u8
         .iter()
         .zip(&places)
         .zip(&sources)
-        .map(|((spec, &(group, offset)), (_, is_kernel))| {
-            let raw: Vec<f32> = buffers[group][offset..offset + spec.len() * 4]
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
+        .map(|((spec, stored), (_, is_kernel))| {
+            let start = stored.offset;
+            let raw = stored.encoding.decode(&buffers[stored.group][start..start + spec.len() * stored.encoding.bytes()]);
             if !is_kernel {
                 return raw;
             }
@@ -282,7 +337,16 @@ pub fn load(model_json: &[u8], mut read_shard: impl FnMut(&str) -> Result<Vec<u8
         licence: opts.licence.clone(),
         notes: format!("converted from TF.js layers; input range [0, {}]", opts.input_range),
     };
-    ModelFile::new(info, graph, values)
+    let grids = graph
+        .params
+        .iter()
+        .zip(&places)
+        .filter_map(|(spec, stored)| match stored.encoding {
+            Encoding::Uint8(grid) => Some((spec.name.clone(), grid)),
+            _ => None,
+        })
+        .collect();
+    Ok(ModelFile { grids, ..ModelFile::new(info, graph, values)? })
 }
 
 #[cfg(test)]
@@ -338,5 +402,33 @@ mod tests {
         let err = load(model_json("UpSampling2D").as_bytes(), |_| Ok(shard()[..20].to_vec()), &opts()).unwrap_err();
         assert!(err.to_string().contains("hold 20 bytes, the manifest needs"), "{err}");
         assert!(load(b"{not json", |_| Ok(vec![]), &opts()).unwrap_err().to_string().contains("not JSON"));
+    }
+
+    #[test]
+    fn undoes_uint8_and_float16_quantization() {
+        let json = model_json("UpSampling2D")
+            .replace(
+                r#""name":"c/kernel","shape":[1,1,3,12],"dtype":"float32""#,
+                r#""name":"c/kernel","shape":[1,1,3,12],"dtype":"float32","quantization":{"dtype":"uint8","min":-1.0,"scale":0.5}"#,
+            )
+            .replace(
+                r#""name":"c/bias","shape":[12],"dtype":"float32""#,
+                r#""name":"c/bias","shape":[12],"dtype":"float32","quantization":{"dtype":"float16"}"#,
+            );
+        let mut bytes = vec![2u8; 36]; // every kernel value: -1 + 0.5 * 2 = 0
+        bytes[12 + 5] = 6; // -1 + 0.5 * 6 = 2
+        bytes.extend((0..12).flat_map(|_| half::f16::from_f32(0.25).to_le_bytes()));
+        bytes.extend((0..36).flat_map(|i| (i as f32).to_le_bytes()));
+        let m = load(json.as_bytes(), |_| Ok(bytes.clone()), &opts()).unwrap();
+        assert_eq!(m.values[0][5 * 3 + 1], 2.0);
+        assert_eq!(m.values[0].iter().filter(|v| **v != 0.0).count(), 1);
+        assert_eq!(m.values[1], vec![0.25; 12]);
+        assert_eq!(m.values[2][2 * 12 + 7], (7 * 3 + 2) as f32);
+        assert_eq!(m.grids.len(), 1);
+        assert_eq!(m.grids[&m.graph.params[0].name], Uint8Grid { min: -1.0, scale: 0.5 });
+
+        let bad = json.replace(r#""dtype":"uint8","min":-1.0"#, r#""dtype":"int4","min":-1.0"#);
+        let err = load(bad.as_bytes(), |_| Ok(bytes.clone()), &opts()).unwrap_err();
+        assert!(err.to_string().contains("unsupported quantization"), "{err}");
     }
 }
