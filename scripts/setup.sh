@@ -30,3 +30,21 @@ fi
 if [ ! -d tests/node_modules ] || [ tests/package-lock.json -nt tests/node_modules ]; then
   (cd tests && npm ci --no-audit --no-fund)
 fi
+
+# Real photos for the winning-ticket tables (`ticketsr tickets`): scikit-image's bundled
+# data (BSD-3-Clause; see skimage/data/README.txt), taken from its PyPI wheel.
+if [ ! -f .media/photos/astronaut.png ]; then
+  echo "setup: scikit-image photos -> .media/photos"
+  mkdir -p .media/photos
+  [ -x .media/venv/bin/pip ] || python3 -m venv .media/venv
+  .media/venv/bin/pip download --quiet --no-deps --only-binary=:all: scikit-image==0.26.0 -d .media/wheels
+  python3 - .media/wheels/scikit_image-0.26.0-*.whl <<'PY'
+import sys, zipfile, os
+names = ["astronaut.png", "brick.png", "camera.png", "chelsea.png", "coffee.png", "coins.png", "grass.png",
+         "gravel.png", "hubble_deep_field.jpg", "motorcycle_left.png", "rocket.jpg", "moon.png", "README.txt"]
+with zipfile.ZipFile(sys.argv[1]) as z:
+    for n in names:
+        with open(os.path.join(".media/photos", n), "wb") as f:
+            f.write(z.read("skimage/data/" + n))
+PY
+fi

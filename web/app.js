@@ -6,6 +6,8 @@ import init, { Upscaler, downscale, metrics } from '../pkg/ticketsr.js';
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const backendChoice = params.get('backend') ?? 'auto';
+// `?tile=N` caps the tile side (input pixels): smaller tiles, more progress steps.
+const tileSize = params.has('tile') ? Number(params.get('tile')) : undefined;
 const demo = (window.ticketsrDemo = { status: 'loading', runs: 0, error: null, result: null, info: null });
 
 let upscaler = null;      // the model
@@ -49,9 +51,9 @@ async function decode(blob, name) {
 }
 
 async function loadModel(bytes, label) {
-  const next = await Upscaler.create(bytes, { backend: backendChoice });
+  const next = await Upscaler.create(bytes, { backend: backendChoice, tileSize });
   const info = next.info();
-  const nextBicubic = await Upscaler.bicubic(info.model.scale, { backend: backendChoice });
+  const nextBicubic = await Upscaler.bicubic(info.model.scale, { backend: backendChoice, tileSize });
   upscaler?.dispose();
   bicubic?.dispose();
   upscaler = next;

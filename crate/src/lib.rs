@@ -7,6 +7,7 @@ pub mod error;
 pub mod graph;
 pub mod imaging;
 pub mod model;
+pub mod patch;
 pub mod ops;
 pub mod tile;
 pub mod upscale;

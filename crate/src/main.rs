@@ -21,6 +21,8 @@ mod cli {
     use serde_json::json;
     use ticketsr::imaging::{self, bicubic, metrics};
     use ticketsr::model::{self, espcn, format, tfjs, wdsr};
+    use ticketsr::patch::evaluate;
+    use ticketsr::patch::score::Scorer;
     use ticketsr::{Backend, BackendChoice, Error, ModelFile, Progress, Result, Upscaler};
 
     /// The bundled default: UpscalerJS's x2 RDN, converted (see web/models/README.md).
@@ -94,6 +96,29 @@ mod cli {
             /// Also write the LR input, the bicubic and the model output as PNGs here.
             #[arg(long)]
             save_dir: Option<PathBuf>,
+        },
+        /// Winning-ticket patches: treat each image as HR, and report how much of dense SR's
+        /// PSNR gain over bicubic each scorer's patches keep at each keep ratio.
+        Tickets {
+            #[arg(required = true)]
+            images: Vec<PathBuf>,
+            #[command(flatten)]
+            run: RunArgs,
+            /// Patch side in LR pixels.
+            #[arg(long, default_value_t = 32)]
+            patch: usize,
+            /// Keep ratios, comma-separated.
+            #[arg(long, value_delimiter = ',', default_value = "0.1,0.25,0.5")]
+            keep: Vec<f64>,
+            /// Scorers, comma-separated: gradient, laplacian, contrast, oracle, stdo, random.
+            #[arg(long, value_delimiter = ',', default_value = "gradient,laplacian,contrast,oracle,stdo,random")]
+            scorers: Vec<String>,
+            /// Seed of the random control.
+            #[arg(long, default_value_t = 0)]
+            seed: u64,
+            /// Use only the central N x N pixels of each image (keeps big photos affordable).
+            #[arg(long)]
+            crop: Option<usize>,
         },
         /// Convert a TF.js layers model (model.json beside its shards) to a ticketsr model file.
         Convert {
@@ -269,6 +294,38 @@ mod cli {
                     "parameters": m.graph.parameter_count(), "info": m.info,
                 }))
             }
+            Command::Tickets { images, run, patch, keep, scorers, seed, crop } => {
+                let scorers = scorers.iter().map(|s| s.parse()).collect::<Result<Vec<Scorer>>>()?;
+                let model = load_model(run.model.as_deref())?;
+                let up = upscaler(&model, &run).await?;
+                let bar = if json { ProgressBar::hidden() } else { ProgressBar::new(images.len() as u64) };
+                let mut per_image = Vec::with_capacity(images.len());
+                for path in &images {
+                    let mut hr = load_image(path)?;
+                    if let Some(n) = crop {
+                        hr = hr.crop_centre(n.min(hr.width), n.min(hr.height))?;
+                    }
+                    let e = evaluate::evaluate(&up, &hr, patch, &scorers, &keep, seed).await?;
+                    per_image.push(json!({ "image": path, "evaluation": e }));
+                    bar.inc(1);
+                }
+                bar.finish_and_clear();
+                // Mean and standard deviation over the images of each scorer's share of the gain.
+                let mut summary = Vec::new();
+                for (si, scorer) in scorers.iter().enumerate() {
+                    for (ki, k) in keep.iter().enumerate() {
+                        let shares: Vec<f64> = per_image
+                            .iter()
+                            .filter_map(|v| v["evaluation"]["curves"][si]["points"][ki]["share_of_gain"].as_f64())
+                            .collect();
+                        let n = shares.len().max(1) as f64;
+                        let mean = shares.iter().sum::<f64>() / n;
+                        let sd = (shares.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / n).sqrt();
+                        summary.push(json!({ "scorer": scorer, "keep": k, "mean_share": mean, "sd_share": sd }));
+                    }
+                }
+                Ok(json!({ "command": "tickets", "patch": patch, "images": per_image, "summary": summary, "info": up.info() }))
+            }
             Command::Info { model } => {
                 let m = load_model(Some(&model))?;
                 let a = m.validate()?;
@@ -296,6 +353,22 @@ mod cli {
                     v["info"]["backend"]["adapter"].as_str().unwrap_or(""),
                     v["info"]["backend"]["kind"].as_str().unwrap_or(""),
                     v["ms"].as_f64().unwrap_or(0.0));
+            }
+            Some("tickets") => {
+                for img in v["images"].as_array().into_iter().flatten() {
+                    let e = &img["evaluation"];
+                    println!("{}: dense {:.2} dB, bicubic {:.2} dB, {} patches of {} px",
+                        img["image"].as_str().unwrap_or(""), e["dense_psnr"].as_f64().unwrap_or(f64::NAN),
+                        e["bicubic_psnr"].as_f64().unwrap_or(f64::NAN),
+                        e["grid"]["cols"].as_u64().unwrap_or(0) * e["grid"]["rows"].as_u64().unwrap_or(0), v["patch"]);
+                }
+                println!("share of dense SR's gain over bicubic kept (mean ± sd over images):");
+                for row in v["summary"].as_array().into_iter().flatten() {
+                    println!("  {:<10} keep {:>4.0}%  {:>6.3} ± {:.3}", row["scorer"].as_str().unwrap_or(""),
+                        row["keep"].as_f64().unwrap_or(0.0) * 100.0, row["mean_share"].as_f64().unwrap_or(f64::NAN),
+                        row["sd_share"].as_f64().unwrap_or(f64::NAN));
+                }
+                println!("model: {} on {}", v["info"]["model"]["name"].as_str().unwrap_or(""), v["info"]["backend"]["adapter"].as_str().unwrap_or(""));
             }
             _ => match serde_json::to_string_pretty(v) {
                 Ok(s) => println!("{s}"),

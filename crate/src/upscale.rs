@@ -61,6 +61,14 @@ impl Upscaler {
         self.network.scale()
     }
 
+    pub(crate) fn network(&self) -> &Network {
+        &self.network
+    }
+
+    pub fn device(&self) -> &burn::tensor::Device {
+        &self.backend.device
+    }
+
     pub fn info(&self) -> UpscalerInfo {
         let a = self.network.analysis();
         UpscalerInfo {

@@ -31,7 +31,7 @@ export async function start() {
 }
 
 /** Waits until the demo page has finished its current run (or failed). */
-export async function settled(page, runs, timeout = 300_000) {
+export async function settled(page, runs, timeout = 600_000) {
   await page.waitForFunction(
     (n) => ['done', 'error', 'cancelled'].includes(window.ticketsrDemo?.status) && (window.ticketsrDemo.runs >= n || window.ticketsrDemo.status !== 'done'),
     runs,

@@ -86,12 +86,22 @@ impl RgbaImage {
 
     /// The top-left `w x h` pixels.
     pub fn crop(&self, w: usize, h: usize) -> Result<RgbaImage> {
-        if w > self.width || h > self.height {
+        self.crop_at(0, 0, w, h)
+    }
+
+    /// The central `w x h` pixels.
+    pub fn crop_centre(&self, w: usize, h: usize) -> Result<RgbaImage> {
+        self.crop_at(self.width.saturating_sub(w) / 2, self.height.saturating_sub(h) / 2, w, h)
+    }
+
+    fn crop_at(&self, x: usize, y0: usize, w: usize, h: usize) -> Result<RgbaImage> {
+        if x + w > self.width || y0 + h > self.height {
             return Err(Error::image(format!("cannot crop {w}x{h} from a {}x{} image", self.width, self.height)));
         }
         let mut out = RgbaImage::filled(w, h, [0, 0, 0, 255])?;
         for y in 0..h {
-            out.data[y * w * 4..(y + 1) * w * 4].copy_from_slice(&self.data[y * self.width * 4..(y * self.width + w) * 4]);
+            let src = ((y0 + y) * self.width + x) * 4;
+            out.data[y * w * 4..(y + 1) * w * 4].copy_from_slice(&self.data[src..src + w * 4]);
         }
         Ok(out)
     }
