@@ -310,18 +310,33 @@ mod cli {
                     bar.inc(1);
                 }
                 bar.finish_and_clear();
-                // Mean and standard deviation over the images of each scorer's share of the gain.
+                // Per scorer and keep ratio: the dB gained over bicubic (all images) and the
+                // share of dense SR's gain kept (mean and sd over the images where dense SR
+                // gains at least MIN_GAIN_DB; elsewhere a share is meaningless).
+                const MIN_GAIN_DB: f64 = 0.1;
+                let stats = |xs: &[f64]| {
+                    let n = xs.len().max(1) as f64;
+                    let mean = xs.iter().sum::<f64>() / n;
+                    (mean, (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt())
+                };
                 let mut summary = Vec::new();
                 for (si, scorer) in scorers.iter().enumerate() {
                     for (ki, k) in keep.iter().enumerate() {
-                        let shares: Vec<f64> = per_image
-                            .iter()
-                            .filter_map(|v| v["evaluation"]["curves"][si]["points"][ki]["share_of_gain"].as_f64())
-                            .collect();
-                        let n = shares.len().max(1) as f64;
-                        let mean = shares.iter().sum::<f64>() / n;
-                        let sd = (shares.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / n).sqrt();
-                        summary.push(json!({ "scorer": scorer, "keep": k, "mean_share": mean, "sd_share": sd }));
+                        let (mut gains, mut shares) = (vec![], vec![]);
+                        for v in &per_image {
+                            let e = &v["evaluation"];
+                            let (d, b) = (e["dense_psnr"].as_f64().unwrap_or(0.0), e["bicubic_psnr"].as_f64().unwrap_or(0.0));
+                            let point = &e["curves"][si]["points"][ki];
+                            gains.push(point["psnr"].as_f64().unwrap_or(f64::NAN) - b);
+                            if d - b >= MIN_GAIN_DB {
+                                shares.push(point["share_of_gain"].as_f64().unwrap_or(f64::NAN));
+                            }
+                        }
+                        let ((mean_gain, sd_gain), (mean_share, sd_share)) = (stats(&gains), stats(&shares));
+                        summary.push(json!({
+                            "scorer": scorer, "keep": k, "mean_gain_db": mean_gain, "sd_gain_db": sd_gain,
+                            "mean_share": mean_share, "sd_share": sd_share, "share_images": shares.len(),
+                        }));
                     }
                 }
                 Ok(json!({ "command": "tickets", "patch": patch, "images": per_image, "summary": summary, "info": up.info() }))
@@ -362,11 +377,11 @@ mod cli {
                         e["bicubic_psnr"].as_f64().unwrap_or(f64::NAN),
                         e["grid"]["cols"].as_u64().unwrap_or(0) * e["grid"]["rows"].as_u64().unwrap_or(0), v["patch"]);
                 }
-                println!("share of dense SR's gain over bicubic kept (mean ± sd over images):");
+                println!("{:<10} {:>5}  {:>16}  {:>22}", "scorer", "keep", "dB over bicubic", "share of dense gain");
                 for row in v["summary"].as_array().into_iter().flatten() {
-                    println!("  {:<10} keep {:>4.0}%  {:>6.3} ± {:.3}", row["scorer"].as_str().unwrap_or(""),
-                        row["keep"].as_f64().unwrap_or(0.0) * 100.0, row["mean_share"].as_f64().unwrap_or(f64::NAN),
-                        row["sd_share"].as_f64().unwrap_or(f64::NAN));
+                    let f = |k: &str| row[k].as_f64().unwrap_or(f64::NAN);
+                    println!("{:<10} {:>4.0}%  {:>7.3} ± {:<6.3}  {:>6.3} ± {:<5.3} (n={})", row["scorer"].as_str().unwrap_or(""),
+                        f("keep") * 100.0, f("mean_gain_db"), f("sd_gain_db"), f("mean_share"), f("sd_share"), row["share_images"]);
                 }
                 println!("model: {} on {}", v["info"]["model"]["name"].as_str().unwrap_or(""), v["info"]["backend"]["adapter"].as_str().unwrap_or(""));
             }

@@ -71,3 +71,27 @@ pub async fn evaluate(up: &Upscaler, hr: &RgbaImage, patch: usize, scorers: &[Sc
     }
     Ok(Evaluation { grid, bicubic_psnr, dense_psnr, curves })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Backend;
+    use crate::model::espcn;
+
+    #[test]
+    fn keeping_nothing_is_bicubic_and_everything_is_dense() {
+        let up = Upscaler::new(&espcn::build(2, 1).unwrap(), Backend::cpu()).unwrap();
+        let data = (0..48 * 40).flat_map(|i| [(i * 13 % 256) as u8, (i / 48 * 5) as u8, (i % 48 * 5) as u8, 255]);
+        let hr = RgbaImage::new(48, 40, data.collect()).unwrap();
+        let e = pollster::block_on(evaluate(&up, &hr, 8, &[Scorer::Gradient, Scorer::Oracle], &[0.0, 0.5, 1.0], 3)).unwrap();
+        assert_eq!(e.grid.len(), 3 * 3);
+        for curve in &e.curves {
+            let p = &curve.points;
+            assert_eq!((p[0].patches, p[1].patches, p[2].patches), (0, 5, 9));
+            assert!(p[0].share_of_gain.abs() < 1e-9 && (p[2].share_of_gain - 1.0).abs() < 1e-9, "{curve:?}");
+        }
+        // The oracle keeps the patches with the largest gain, so at half it keeps the most.
+        let half = |s: usize| e.curves[s].points[1].psnr;
+        assert!(half(1) >= half(0), "oracle {} < gradient {}", half(1), half(0));
+    }
+}
