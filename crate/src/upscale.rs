@@ -131,8 +131,12 @@ impl Upscaler {
     }
 
     async fn run_tile(&self, img: &RgbaImage, region: Region) -> Result<Vec<f32>> {
-        let data = TensorData::new(img.planes(region), [1, 3, region.height, region.width]);
-        let x = Tensor::<4>::from_data(data, &self.backend.device);
+        self.run_batch(img.planes(region), 1, region.height, region.width).await
+    }
+
+    /// Runs the network on `n` planar RGB inputs of `h x w` and reads the outputs back.
+    pub(crate) async fn run_batch(&self, planes: Vec<f32>, n: usize, h: usize, w: usize) -> Result<Vec<f32>> {
+        let x = Tensor::<4>::from_data(TensorData::new(planes, [n, 3, h, w]), &self.backend.device);
         let y = self.network.forward(x)?;
         let data = y.into_data_async().await.map_err(|e| Error::Backend(format!("reading the result failed: {e:?}")))?;
         data.try_to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))

@@ -3,8 +3,6 @@
 //! selected patch the output equals dense SR. Around it, the SR its halo produced is
 //! feathered into the bicubic neighbours over a band, so no seam shows.
 
-use burn::tensor::{Tensor, TensorData};
-
 use super::Grid;
 use crate::error::{Error, Result};
 use crate::imaging::{Region, RgbaImage, bicubic, quantize};
@@ -119,10 +117,7 @@ impl Upscaler {
             for w in &wins[first..last] {
                 input.extend(lr.planes(*w));
             }
-            let x = Tensor::<4>::from_data(TensorData::new(input, [last - first, 3, sh, sw]), self.device());
-            let y = self.network().forward(x)?;
-            let data = y.into_data_async().await.map_err(|e| Error::Backend(format!("reading the result failed: {e:?}")))?;
-            let planes = data.try_to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))?;
+            let planes = self.run_batch(input, last - first, sh, sw).await?;
             let (ww, wh) = (sw * s, sh * s);
             for k in first..last {
                 let out_win = &planes[(k - first) * 3 * ww * wh..(k - first + 1) * 3 * ww * wh];
