@@ -1,20 +1,34 @@
 // The demo page: load a model, take an image (bundled sample, file picker or drop),
-// upscale it with the model and with bicubic, compare them side by side.
+// upscale it with the model on its winning-ticket patches (bicubic elsewhere) and with
+// bicubic, compare them side by side, and show which patches won.
 // `window.ticketsrDemo` exposes the page's state for the end-to-end tests.
-import init, { Upscaler, downscale, metrics } from '../pkg/ticketsr.js';
+import init, { Upscaler, downscale, metrics, selectPatches, ticketOverlay, patchGains } from '../pkg/ticketsr.js';
+import { drawChart } from './chart.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const backendChoice = params.get('backend') ?? 'auto';
 // `?tile=N` caps the tile side (input pixels): smaller tiles, more progress steps.
 const tileSize = params.has('tile') ? Number(params.get('tile')) : undefined;
-const demo = (window.ticketsrDemo = { status: 'loading', runs: 0, error: null, result: null, info: null });
+// `?keep=`, `?scorer=`, `?patch=` preset the winning-ticket controls.
+for (const [key, id] of [['keep', 'keep'], ['scorer', 'scorer'], ['patch', 'patch-size']]) {
+  if (params.has(key)) document.getElementById(id).value = params.get(key);
+}
+const demo = (window.ticketsrDemo = {
+  status: 'loading', runs: 0, error: null, result: null, info: null, tickets: null, evaluation: null,
+});
 
 let upscaler = null;      // the model
 let bicubic = null;       // the bicubic baseline at the model's scale
 let image = null;         // ImageData as the user gave it
 let imageName = '';
 let controller = null;    // AbortController of the run in flight
+// What one input has already cost: its LR version, bicubic upscaling and patch scores
+// (per scorer and patch size), so moving the keep slider only reruns the sparse network.
+let cache = null;
+let generation = 0;       // bumped by every new image or model: the cache key
+let tickets = null;       // { grid, scores, selected, gains } of the result on screen
+let rerun = null;         // debounce timer of slider-driven runs
 
 function showError(message) {
   $('error').textContent = message;
@@ -58,6 +72,7 @@ async function loadModel(bytes, label) {
   bicubic?.dispose();
   upscaler = next;
   bicubic = nextBicubic;
+  generation += 1;
   demo.info = info;
   const b = info.backend;
   const badge = $('backend');
@@ -70,6 +85,7 @@ async function loadModel(bytes, label) {
 async function setImage(data, name) {
   image = data;
   imageName = name;
+  generation += 1;
   await run();
 }
 
@@ -85,8 +101,72 @@ function fillRow(id, m, ms) {
   cells[3].textContent = ms.toFixed(0);
 }
 
+function keepRatio() {
+  return Number($('keep').value) / 100;
+}
+
+function ticketOptions() {
+  return { keep: keepRatio(), scorer: $('scorer').value, patchSize: Number($('patch-size').value) };
+}
+
+/// The cached LR input, bicubic baseline and scores for the current image, model and mode.
+async function prepare(signal) {
+  const scale = upscaler.info().model.scale;
+  const evaluate = $('evaluate').checked;
+  const key = `${generation}|${evaluate}`;
+  if (cache?.key !== key) {
+    const input = evaluate ? downscale(image, scale) : image;
+    const t = performance.now();
+    const base = await bicubic.upscale(input, { signal });
+    cache = { key, scale, evaluate, input, base, bicubicMs: performance.now() - t, scores: new Map(), denseMs: null };
+  }
+  return cache;
+}
+
+async function scoresFor(c, { scorer, patchSize }, signal) {
+  const key = `${scorer}/${patchSize}`;
+  if (!c.scores.has(key)) {
+    if ((scorer === 'oracle' || scorer === 'stdo') && !c.evaluate) {
+      throw new Error(`The ${scorer} scorer measures against the original: tick "Evaluate against the original".`);
+    }
+    setStatus(scorer === 'oracle' || scorer === 'stdo' ? 'Scoring patches (runs dense SR once)…' : 'Scoring patches…');
+    c.scores.set(key, await upscaler.scorePatches(c.input, { scorer, patchSize, reference: c.evaluate ? image : undefined }));
+  }
+  if (signal.aborted) throw Object.assign(new Error('aborted'), { name: 'AbortError' });
+  return c.scores.get(key);
+}
+
+function drawOverlay() {
+  const canvas = $('overlay-canvas');
+  const sr = $('sr-canvas');
+  if (!tickets || !$('show-tickets').checked && !$('show-heat').checked) {
+    canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height);
+    return;
+  }
+  const layer = ticketOverlay(
+    tickets.grid, cache.scale, tickets.scores,
+    $('show-tickets').checked ? tickets.selected : [],
+    $('show-heat').checked ? 0.3 : 0,
+  );
+  canvas.width = sr.width;
+  canvas.height = sr.height;
+  canvas.getContext('2d').putImageData(layer, 0, 0);
+  demo.tickets.drawn += 1;
+}
+
+function select() {
+  tickets.selected = selectPatches(tickets.scores, { keep: keepRatio() });
+  Object.assign(demo.tickets, { keep: keepRatio(), selected: tickets.selected.length });
+}
+
+function showKeep() {
+  const patches = tickets?.grid ? tickets.grid.cols * tickets.grid.rows : null;
+  $('keep-value').textContent = `${$('keep').value}%` + (patches ? ` (${Math.round(keepRatio() * patches)} of ${patches})` : '');
+}
+
 async function run() {
   if (!upscaler || !image) return;
+  clearTimeout(rerun);
   controller?.abort();
   controller = new AbortController();
   const { signal } = controller;
@@ -96,31 +176,44 @@ async function run() {
   $('run').disabled = true;
   $('download').classList.add('disabled');
   try {
-    const scale = upscaler.info().model.scale;
-    const evaluate = $('evaluate').checked;
-    const input = evaluate ? downscale(image, scale) : image;
+    const c = await prepare(signal);
+    const { scale, input, base } = c;
     draw($('input-canvas'), input);
     $('input-size').textContent = `${input.width}×${input.height}`;
-    setStatus('Upscaling…');
+    const opts = ticketOptions();
+    const scored = await scoresFor(c, opts, signal);
+    tickets = { grid: scored.grid, scores: scored.scores, selected: [], gains: null };
+    demo.tickets = { grid: scored.grid, patches: scored.grid.cols * scored.grid.rows, scorer: opts.scorer, patchSize: opts.patchSize, drawn: 0 };
+    select();
+    showKeep();
+    const dense = opts.keep >= 1;
+    setStatus(dense ? 'Upscaling…' : `Upscaling ${tickets.selected.length} winning-ticket patches…`);
     const onProgress = (done, total) => {
       $('progress').value = done / total;
-      setStatus(`Upscaling: tile ${done} of ${total}`);
+      setStatus(`Upscaling: ${dense ? 'tile' : 'window batch'} ${done} of ${total}`);
     };
     const t0 = performance.now();
-    const sr = await upscaler.upscale(input, { onProgress, signal });
+    const sr = dense
+      ? await upscaler.upscale(input, { onProgress, signal })
+      : await upscaler.upscale(input, { selected: tickets.selected, patchSize: opts.patchSize, onProgress, signal });
     const srMs = performance.now() - t0;
-    const t1 = performance.now();
-    const base = await bicubic.upscale(input, { signal });
-    const bicubicMs = performance.now() - t1;
+    if (dense) c.denseMs = srMs;
     draw($('sr-canvas'), sr);
     draw($('bicubic-canvas'), base);
     $('output-size').textContent = `${sr.width}×${sr.height}`;
-    const scores = evaluate
+    const scores = c.evaluate
       ? { model: metrics(sr, image, scale), bicubic: metrics(base, image, scale) }
       : null;
+    tickets.gains = c.evaluate ? patchGains(sr, base, image, scale, opts.patchSize) : null;
+    drawOverlay();
     fillRow('row-model', scores?.model, srMs);
-    fillRow('row-bicubic', scores?.bicubic, bicubicMs);
+    fillRow('row-bicubic', scores?.bicubic, c.bicubicMs);
+    $('row-model').querySelector('th').textContent = dense ? 'model (dense)' : `model (keep ${Math.round(opts.keep * 100)}%)`;
     $('metrics').hidden = false;
+    $('tickets-summary').textContent = dense
+      ? `Dense SR on all ${demo.tickets.patches} patches: ${srMs.toFixed(0)} ms.`
+      : `The network ran on ${tickets.selected.length} of ${demo.tickets.patches} patches (${opts.scorer}) in ${srMs.toFixed(0)} ms` +
+        (c.denseMs ? `, ${(srMs / c.denseMs).toFixed(2)}× the ${c.denseMs.toFixed(0)} ms of dense SR.` : '; set keep to 100% to time dense SR.');
     const url = URL.createObjectURL(await new Promise((r) => $('sr-canvas').toBlob(r)));
     const link = $('download');
     if (link.href.startsWith('blob:')) URL.revokeObjectURL(link.href);
@@ -131,7 +224,8 @@ async function run() {
     demo.result = {
       input: [input.width, input.height],
       output: [sr.width, sr.height],
-      srMs, bicubicMs, scores,
+      srMs, bicubicMs: c.bicubicMs, denseMs: c.denseMs, scores,
+      keep: opts.keep, selected: tickets.selected.length,
       sinceLoadMs: performance.now(),
     };
     demo.status = 'done';
@@ -150,6 +244,63 @@ async function run() {
     $('run').disabled = false;
     $('progress').value = 0;
   }
+}
+
+/// Evaluation mode's chart: PSNR against keep ratio for every scorer, dense and bicubic.
+async function chartScorers() {
+  if (!upscaler || !image) return;
+  if (!$('evaluate').checked) {
+    showError('The chart treats the image as the original: tick "Evaluate against the original" first.');
+    return;
+  }
+  controller?.abort();
+  controller = new AbortController();
+  const { signal } = controller;
+  clearError();
+  demo.status = 'evaluating';
+  $('cancel').disabled = false;
+  try {
+    const onProgress = (done, total) => {
+      $('progress').value = done / total;
+      setStatus(`Evaluating scorers: dense SR tile ${done} of ${total}`);
+    };
+    const evaluation = await upscaler.evaluatePatches(image, { patchSize: Number($('patch-size').value), onProgress, signal });
+    demo.evaluation = evaluation;
+    $('chart-figure').hidden = false;
+    drawChart($('chart'), evaluation);
+    demo.status = 'done';
+    setStatus('Scorers evaluated.');
+  } catch (e) {
+    if (e.name === 'AbortError') {
+      setStatus('Cancelled.');
+      demo.status = 'cancelled';
+    } else {
+      showError(e.message);
+      demo.status = 'error';
+    }
+  } finally {
+    $('cancel').disabled = true;
+    $('progress').value = 0;
+  }
+}
+
+function showPatchTip(e) {
+  const tip = $('patch-tip');
+  const canvas = $('overlay-canvas');
+  if (!tickets?.grid || !cache) { tip.hidden = true; return; }
+  const g = tickets.grid;
+  const x = (e.offsetX * canvas.width) / canvas.clientWidth / cache.scale;
+  const y = (e.offsetY * canvas.height) / canvas.clientHeight / cache.scale;
+  const col = Math.floor(x / g.patch);
+  const row = Math.floor(y / g.patch);
+  if (col < 0 || row < 0 || col >= g.cols || row >= g.rows) { tip.hidden = true; return; }
+  const i = row * g.cols + col;
+  const kept = tickets.selected.includes(i);
+  const gain = tickets.gains ? ` · gain ${tickets.gains[i] >= 0 ? '+' : ''}${tickets.gains[i].toFixed(2)} dB` : '';
+  tip.textContent = `patch ${i} (col ${col}, row ${row}) · score ${tickets.scores[i].toPrecision(4)}${gain} · ${kept ? 'ticket (SR)' : 'bicubic'}`;
+  tip.style.left = `${e.offsetX + 12}px`;
+  tip.style.top = `${e.offsetY + 12}px`;
+  tip.hidden = false;
 }
 
 async function openFile(file) {
@@ -172,9 +323,28 @@ function wire() {
   $('run').addEventListener('click', run);
   $('cancel').addEventListener('click', () => controller?.abort());
   $('evaluate').addEventListener('change', run);
+  $('keep').addEventListener('input', () => {
+    // Instant feedback: the outlined tickets follow the slider; the network reruns
+    // once the slider rests.
+    if (tickets?.scores && cache) {
+      select();
+      drawOverlay();
+    }
+    showKeep();
+    clearTimeout(rerun);
+    rerun = setTimeout(run, 250);
+  });
+  $('scorer').addEventListener('change', run);
+  $('patch-size').addEventListener('change', run);
+  $('show-tickets').addEventListener('change', drawOverlay);
+  $('show-heat').addEventListener('change', drawOverlay);
+  $('evaluate-scorers').addEventListener('click', chartScorers);
+  $('overlay-canvas').addEventListener('mousemove', showPatchTip);
+  $('overlay-canvas').addEventListener('mouseleave', () => { $('patch-tip').hidden = true; });
   $('slider').addEventListener('input', (e) => {
     $('sr-canvas').style.clipPath = `inset(0 0 0 ${e.target.value}%)`;
   });
+  showKeep();
   $('model-select').addEventListener('change', async (e) => {
     if (e.target.value === 'upload') {
       $('model-file').click();

@@ -21,8 +21,9 @@ mod cli {
     use serde_json::json;
     use ticketsr::imaging::{self, bicubic, metrics};
     use ticketsr::model::{self, espcn, format, tfjs, wdsr};
-    use ticketsr::patch::evaluate;
     use ticketsr::patch::score::Scorer;
+    use ticketsr::patch::select::{Selection, select};
+    use ticketsr::patch::{Tickets, evaluate, overlay};
     use ticketsr::{Backend, BackendChoice, Error, ModelFile, Progress, Result, Upscaler};
 
     /// The bundled default: UpscalerJS's x2 RDN, converted (see web/models/README.md).
@@ -83,6 +84,21 @@ mod cli {
             output: PathBuf,
             #[command(flatten)]
             run: RunArgs,
+            /// Run the network only on this share of the patches (winning tickets); the rest
+            /// is bicubic. Dense when absent.
+            #[arg(long)]
+            keep: Option<f64>,
+            /// Scorer that picks the tickets: gradient, laplacian, contrast or random.
+            #[arg(long, default_value = "gradient")]
+            scorer: String,
+            /// Patch side in input pixels.
+            #[arg(long, default_value_t = ticketsr::patch::DEFAULT_PATCH)]
+            patch: usize,
+            #[arg(long, default_value_t = 0)]
+            seed: u64,
+            /// Also save the output with the grid, score heatmap and tickets drawn over it.
+            #[arg(long)]
+            overlay: Option<PathBuf>,
         },
         /// Treat an image as ground truth: downscale it, upscale with the model and with
         /// bicubic, and report PSNR/SSIM of both against it.
@@ -105,7 +121,7 @@ mod cli {
             #[command(flatten)]
             run: RunArgs,
             /// Patch side in LR pixels.
-            #[arg(long, default_value_t = 32)]
+            #[arg(long, default_value_t = ticketsr::patch::DEFAULT_PATCH)]
             patch: usize,
             /// Keep ratios, comma-separated.
             #[arg(long, value_delimiter = ',', default_value = "0.1,0.25,0.5")]
@@ -119,6 +135,13 @@ mod cli {
             /// Use only the central N x N pixels of each image (keeps big photos affordable).
             #[arg(long)]
             crop: Option<usize>,
+            /// Save tickets.json (curves and summary) and, per image, an overlay of the first
+            /// scorer's tickets here.
+            #[arg(long)]
+            save_dir: Option<PathBuf>,
+            /// Keep ratio the saved overlays show.
+            #[arg(long, default_value_t = 0.25)]
+            overlay_keep: f64,
         },
         /// Convert a TF.js layers model (model.json beside its shards) to a ticketsr model file.
         Convert {
@@ -178,6 +201,10 @@ mod cli {
         })
     }
 
+    fn stem(path: &Path) -> String {
+        path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "image".into())
+    }
+
     fn load_image(path: &Path) -> Result<imaging::RgbaImage> {
         imaging::decode(&read(path)?).map_err(|e| match e {
             Error::Decode(m) => Error::Decode(format!("{}: {m}", path.display())),
@@ -220,17 +247,29 @@ mod cli {
     async fn execute(cli: Cli) -> Result<serde_json::Value> {
         let json = cli.json;
         match cli.command {
-            Command::Upscale { input, output, run } => {
+            Command::Upscale { input, output, run, keep, scorer, patch, seed, overlay } => {
                 let model = load_model(run.model.as_deref())?;
                 let img = load_image(&input)?;
                 let up = upscaler(&model, &run).await?;
                 let start = Instant::now();
-                let out = up.upscale(&img, &mut bar(json)).await?;
+                let (out, tickets) = match keep {
+                    None if overlay.is_some() => return Err(Error::InvalidArgument("--overlay needs --keep".into())),
+                    None => (up.upscale(&img, &mut bar(json)).await?, None),
+                    Some(k) => {
+                        let tickets = Tickets { patch, scorer: scorer.parse()?, selection: Selection::Keep(k), seed };
+                        let run = up.upscale_tickets(&img, &tickets, &mut bar(json)).await?;
+                        (run.image.clone(), Some(run))
+                    }
+                };
                 let ms = start.elapsed().as_secs_f64() * 1e3;
                 write(&output, &imaging::encode_png(&out)?)?;
+                if let (Some(path), Some(t)) = (&overlay, &tickets) {
+                    write(path, &imaging::encode_png(&overlay::draw(&out, &t.grid.scaled(up.scale()), &t.scores, &t.selected, 0.35)?)?)?;
+                }
                 Ok(json!({
                     "command": "upscale", "input": input, "output": output,
                     "width": out.width, "height": out.height, "ms": ms, "info": up.info(),
+                    "patches": tickets.as_ref().map(|t| t.grid.len()), "selected": tickets.map(|t| t.selected),
                 }))
             }
             Command::Eval { hr, run, shave, save_dir } => {
@@ -294,52 +333,46 @@ mod cli {
                     "parameters": m.graph.parameter_count(), "info": m.info,
                 }))
             }
-            Command::Tickets { images, run, patch, keep, scorers, seed, crop } => {
+            Command::Tickets { images, run, patch, keep, scorers, seed, crop, save_dir, overlay_keep } => {
                 let scorers = scorers.iter().map(|s| s.parse()).collect::<Result<Vec<Scorer>>>()?;
+                if let Some(dir) = &save_dir {
+                    std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+                }
                 let model = load_model(run.model.as_deref())?;
                 let up = upscaler(&model, &run).await?;
                 let bar = if json { ProgressBar::hidden() } else { ProgressBar::new(images.len() as u64) };
-                let mut per_image = Vec::with_capacity(images.len());
+                let (mut evals, mut per_image) = (Vec::with_capacity(images.len()), Vec::with_capacity(images.len()));
+                let s = up.scale();
                 for path in &images {
                     let mut hr = load_image(path)?;
                     if let Some(n) = crop {
                         hr = hr.crop_centre(n.min(hr.width), n.min(hr.height))?;
                     }
-                    let e = evaluate::evaluate(&up, &hr, patch, &scorers, &keep, seed).await?;
-                    per_image.push(json!({ "image": path, "evaluation": e }));
+                    let e = evaluate::evaluate(&up, &hr, patch, &scorers, &keep, seed, &mut ticketsr::Silent).await?;
+                    let mut overlay = None;
+                    if let Some(dir) = &save_dir {
+                        // The first scorer's tickets at `overlay_keep`, over the bicubic upscaling.
+                        let lr = bicubic::downscale(&hr.crop_to_multiple(s)?, s)?;
+                        let base = bicubic::resize(&lr, lr.width * s, lr.height * s)?;
+                        let scores = &e.curves[0].scores;
+                        let selected = select(scores, Selection::Keep(overlay_keep))?;
+                        let file = dir.join(format!("{}-{}-keep{}.png", stem(path), e.curves[0].scorer, (overlay_keep * 100.0).round()));
+                        write(&file, &imaging::encode_png(&overlay::draw(&base, &e.grid.scaled(s), scores, &selected, 0.35)?)?)?;
+                        overlay = Some(file);
+                    }
+                    per_image.push(json!({ "image": path, "evaluation": e, "overlay": overlay }));
+                    evals.push(e);
                     bar.inc(1);
                 }
                 bar.finish_and_clear();
-                // Per scorer and keep ratio: the dB gained over bicubic (all images) and the
-                // share of dense SR's gain kept (mean and sd over the images where dense SR
-                // gains at least MIN_GAIN_DB; elsewhere a share is meaningless).
                 const MIN_GAIN_DB: f64 = 0.1;
-                let stats = |xs: &[f64]| {
-                    let n = xs.len().max(1) as f64;
-                    let mean = xs.iter().sum::<f64>() / n;
-                    (mean, (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt())
-                };
-                let mut summary = Vec::new();
-                for (si, scorer) in scorers.iter().enumerate() {
-                    for (ki, k) in keep.iter().enumerate() {
-                        let (mut gains, mut shares) = (vec![], vec![]);
-                        for v in &per_image {
-                            let e = &v["evaluation"];
-                            let (d, b) = (e["dense_psnr"].as_f64().unwrap_or(0.0), e["bicubic_psnr"].as_f64().unwrap_or(0.0));
-                            let point = &e["curves"][si]["points"][ki];
-                            gains.push(point["psnr"].as_f64().unwrap_or(f64::NAN) - b);
-                            if d - b >= MIN_GAIN_DB {
-                                shares.push(point["share_of_gain"].as_f64().unwrap_or(f64::NAN));
-                            }
-                        }
-                        let ((mean_gain, sd_gain), (mean_share, sd_share)) = (stats(&gains), stats(&shares));
-                        summary.push(json!({
-                            "scorer": scorer, "keep": k, "mean_gain_db": mean_gain, "sd_gain_db": sd_gain,
-                            "mean_share": mean_share, "sd_share": sd_share, "share_images": shares.len(),
-                        }));
-                    }
+                let summary = evaluate::summarise(&evals, MIN_GAIN_DB);
+                let result = json!({ "command": "tickets", "patch": patch, "images": per_image, "summary": summary, "info": up.info() });
+                if let Some(dir) = &save_dir {
+                    let curves = serde_json::to_vec_pretty(&result).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+                    write(&dir.join("tickets.json"), &curves)?;
                 }
-                Ok(json!({ "command": "tickets", "patch": patch, "images": per_image, "summary": summary, "info": up.info() }))
+                Ok(result)
             }
             Command::Info { model } => {
                 let m = load_model(Some(&model))?;
@@ -377,11 +410,12 @@ mod cli {
                         e["bicubic_psnr"].as_f64().unwrap_or(f64::NAN),
                         e["grid"]["cols"].as_u64().unwrap_or(0) * e["grid"]["rows"].as_u64().unwrap_or(0), v["patch"]);
                 }
-                println!("{:<10} {:>5}  {:>16}  {:>22}", "scorer", "keep", "dB over bicubic", "share of dense gain");
+                println!("{:<10} {:>5}  {:>16}  {:>22}  {:>5}  {:>11}", "scorer", "keep", "dB over bicubic", "share of dense gain", "work", "beats random");
                 for row in v["summary"].as_array().into_iter().flatten() {
                     let f = |k: &str| row[k].as_f64().unwrap_or(f64::NAN);
-                    println!("{:<10} {:>4.0}%  {:>7.3} ± {:<6.3}  {:>6.3} ± {:<5.3} (n={})", row["scorer"].as_str().unwrap_or(""),
-                        f("keep") * 100.0, f("mean_gain_db"), f("sd_gain_db"), f("mean_share"), f("sd_share"), row["share_images"]);
+                    let wins = row["beats_random"].as_u64().map(|n| format!("{n}/{}", row["images"])).unwrap_or_default();
+                    println!("{:<10} {:>4.0}%  {:>7.3} ± {:<6.3}  {:>6.3} ± {:<5.3} (n={})  {:>5.2}  {:>11}", row["scorer"].as_str().unwrap_or(""),
+                        f("keep") * 100.0, f("mean_gain_db"), f("sd_gain_db"), f("mean_share"), f("sd_share"), row["share_images"], f("mean_work"), wins);
                 }
                 println!("model: {} on {}", v["info"]["model"]["name"].as_str().unwrap_or(""), v["info"]["backend"]["adapter"].as_str().unwrap_or(""));
             }

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::backend::{Backend, BackendInfo};
 use crate::error::{Error, Result};
-use crate::graph::Network;
+use crate::graph::{Network, Sides};
 use crate::imaging::{MAX_OUTPUT_PIXELS, Region, RgbaImage, bicubic};
 use crate::model::{ModelFile, ModelInfo};
 use crate::tile::{self, Tile};
@@ -47,7 +47,7 @@ pub struct Upscaler {
 impl Upscaler {
     pub fn new(model: &ModelFile, backend: Backend) -> Result<Self> {
         let network = model.network(&backend.device)?;
-        let tile = tile::tile_size(network.graph(), network.analysis(), backend.info.max_tensor_bytes)?;
+        let tile = tile::tile_size(network.analysis(), backend.info.max_tensor_bytes)?;
         Ok(Self { model: model.info.clone(), network, backend, tile })
     }
 
@@ -65,6 +65,20 @@ impl Upscaler {
         &self.network
     }
 
+    /// Pixels of context the network reads around each output pixel, in input pixels.
+    pub fn halo(&self) -> usize {
+        self.network.analysis().receptive_radius
+    }
+
+    /// Core tile side in input pixels.
+    pub fn tile_size(&self) -> usize {
+        self.tile
+    }
+
+    pub(crate) fn max_tensor_bytes(&self) -> u64 {
+        self.backend.info.max_tensor_bytes
+    }
+
     pub fn device(&self) -> &burn::tensor::Device {
         &self.backend.device
     }
@@ -77,7 +91,7 @@ impl Upscaler {
             parameters: self.network.graph().parameter_count(),
             macs_per_input_pixel: a.macs_per_input_pixel,
             tile: self.tile,
-            halo: a.receptive_radius,
+            halo: self.halo(),
         }
     }
 
@@ -106,18 +120,10 @@ impl Upscaler {
         let mut out = RgbaImage::filled(w, h, [0, 0, 0, 255])?;
         let tiles = self.tiles(img.width, img.height);
         for (i, t) in tiles.iter().enumerate() {
-            let planes = self.run_tile(img, t.padded).await?;
-            // Crop the halo away, in output pixels.
-            let (pw, ph) = (t.padded.width * s, t.padded.height * s);
-            let (ox, oy) = ((t.core.x - t.padded.x) * s, (t.core.y - t.padded.y) * s);
+            // The network computes only the core; the halo shrinks layer by layer.
+            let drop = margins(t.padded, t.core);
+            let core = self.run_batch(img.planes(t.padded), 1, t.padded.height, t.padded.width, drop).await?;
             let (cw, ch) = (t.core.width * s, t.core.height * s);
-            let mut core = Vec::with_capacity(3 * cw * ch);
-            for c in 0..3 {
-                for y in oy..oy + ch {
-                    let row = (c * ph + y) * pw;
-                    core.extend_from_slice(&planes[row + ox..row + ox + cw]);
-                }
-            }
             out.put_planes(&core, 3, Region { x: t.core.x * s, y: t.core.y * s, width: cw, height: ch });
             progress.tile_done(i + 1, tiles.len()).await?;
         }
@@ -130,15 +136,22 @@ impl Upscaler {
         Ok(out)
     }
 
-    async fn run_tile(&self, img: &RgbaImage, region: Region) -> Result<Vec<f32>> {
-        self.run_batch(img.planes(region), 1, region.height, region.width).await
-    }
-
-    /// Runs the network on `n` planar RGB inputs of `h x w` and reads the outputs back.
-    pub(crate) async fn run_batch(&self, planes: Vec<f32>, n: usize, h: usize, w: usize) -> Result<Vec<f32>> {
+    /// Runs the network on `n` planar RGB inputs of `h x w` and reads back the outputs
+    /// inside `drop` input pixels from each side (see [`Network::forward_cropped`]).
+    pub(crate) async fn run_batch(&self, planes: Vec<f32>, n: usize, h: usize, w: usize, drop: Sides) -> Result<Vec<f32>> {
         let x = Tensor::<4>::from_data(TensorData::new(planes, [n, 3, h, w]), &self.backend.device);
-        let y = self.network.forward(x)?;
+        let y = self.network.forward_cropped(x, drop)?;
         let data = y.into_data_async().await.map_err(|e| Error::Backend(format!("reading the result failed: {e:?}")))?;
         data.try_to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))
     }
+}
+
+/// How far `inner` lies inside `outer` on each side (left, top, right, bottom).
+pub(crate) fn margins(outer: Region, inner: Region) -> Sides {
+    [
+        inner.x - outer.x,
+        inner.y - outer.y,
+        outer.x + outer.width - (inner.x + inner.width),
+        outer.y + outer.height - (inner.y + inner.height),
+    ]
 }

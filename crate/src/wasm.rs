@@ -1,11 +1,14 @@
 //! The JavaScript API (wasm-bindgen), modelled on UpscalerJS: `await Upscaler.create(bytes)`,
-//! `await upscaler.upscale(image, { onProgress, signal })`, `info()`, `dispose()`. Every
-//! failure is a JS `Error` with the library's message; nothing here panics on bad input.
+//! `await upscaler.upscale(image, { onProgress, signal, keep, scorer })`, `info()`,
+//! `dispose()`, and the winning-ticket calls `scorePatches`, `selectPatches` and
+//! `evaluatePatches`. Every failure is a JS `Error` with the library's message; nothing
+//! here panics on bad input.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise, Reflect, Uint8Array};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -16,6 +19,10 @@ use crate::backend::{Backend, BackendChoice};
 use crate::error::{Error, Result};
 use crate::imaging::{RgbaImage, bicubic, metrics};
 use crate::model::{self, format};
+use crate::patch::{evaluate, overlay};
+use crate::patch::score::{self, Reference, Scorer};
+use crate::patch::select::{self, Selection};
+use crate::patch::{DEFAULT_PATCH, Grid, Tickets, sparse};
 use crate::upscale::Progress;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -26,11 +33,55 @@ export interface UpscalerOptions {
   /** Core tile side in input pixels; by default derived from the adapter's buffer limits. */
   tileSize?: number;
 }
-export interface UpscaleOptions {
-  /** Called after every tile with the tiles done and the total. */
+export interface UpscaleOptions extends PatchOptions {
+  /** Called after every tile (or batch of patch windows) with the number done and the total. */
   onProgress?: (done: number, total: number) => void;
   /** Aborting rejects the promise with an Error named "AbortError". */
   signal?: AbortSignal;
+  /** Run the network only on this share (0..1) of the patches, picked by `scorer`;
+   *  the rest is bicubic. Absent: dense SR everywhere. */
+  keep?: number;
+  /** Run the network exactly on these patches (indices into the `patchSize` grid,
+   *  e.g. from `selectPatches`). Not together with `keep`. */
+  selected?: Uint32Array | number[];
+}
+/** LR-only scorers run on the GPU; "oracle" and "stdo" need the HR original. */
+export type Scorer = "gradient" | "laplacian" | "contrast" | "oracle" | "stdo" | "random";
+export interface PatchOptions {
+  /** Patch side in input pixels (default 32). */
+  patchSize?: number;
+  /** What picks the winning tickets (default "gradient"). */
+  scorer?: Scorer;
+  /** Seed of the "random" scorer (default 0). */
+  seed?: number;
+}
+export interface ScoreOptions extends PatchOptions {
+  /** The HR original (the input upscaled size), needed by "oracle" and "stdo". */
+  reference?: ImageData | ImageLike;
+}
+export interface Grid { width: number; height: number; patch: number; cols: number; rows: number; }
+export interface PatchScores { grid: Grid; scorer: Scorer; scores: number[]; }
+/** One of: a share of the patches, every patch scoring at least a threshold, or as many
+ *  as `budget.ms` pays for at a measured per-frame cost `fixedMs + k * perPatchMs`. */
+export type Selection =
+  | { keep: number }
+  | { threshold: number }
+  | { budget: { ms: number; cost: { fixedMs: number; perPatchMs: number } } };
+export interface EvaluateOptions extends UpscaleOptions {
+  /** Scorers to compare (default: all six). */
+  scorers?: Scorer[];
+  /** Keep ratios (default 0, 0.05, 0.1, 0.25, 0.5, 0.75, 1). */
+  keeps?: number[];
+}
+export interface Evaluation {
+  grid: Grid;
+  bicubic_psnr: number;
+  dense_psnr: number;
+  curves: {
+    scorer: Scorer;
+    scores: number[];
+    points: { keep: number; patches: number; psnr: number; share_of_gain: number; work: number }[];
+  }[];
 }
 export interface ImageLike { width: number; height: number; data: Uint8ClampedArray | Uint8Array; }
 export interface UpscalerInfo {
@@ -64,6 +115,36 @@ struct CreateOptions {
     backend: Option<String>,
     #[serde(default)]
     tile_size: Option<usize>,
+}
+
+/// An optional field of an options object.
+fn field<T: DeserializeOwned>(options: &JsValue, key: &str) -> Result<Option<T>> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(None);
+    }
+    value(Reflect::get(options, &key.into()).unwrap_or(JsValue::UNDEFINED), key)
+}
+
+/// An optional JS value (typed arrays read as arrays); `name` labels errors.
+fn value<T: DeserializeOwned>(v: JsValue, name: &str) -> Result<Option<T>> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    let v = if v.is_instance_of::<js_sys::Float32Array>() || v.is_instance_of::<js_sys::Uint32Array>() { js_sys::Array::from(&v).into() } else { v };
+    serde_wasm_bindgen::from_value(v).map(Some).map_err(|e| Error::InvalidArgument(format!("{name}: {e}")))
+}
+
+/// Patch size, scorer and seed, with the library's defaults.
+fn patch_options(options: &JsValue) -> Result<(usize, Scorer, u64)> {
+    Ok((
+        field(options, "patchSize")?.unwrap_or(DEFAULT_PATCH),
+        field(options, "scorer")?.unwrap_or(Scorer::Gradient),
+        field::<u32>(options, "seed")?.unwrap_or(0) as u64,
+    ))
+}
+
+fn to_js_value<T: Serialize>(v: &T) -> Result<JsValue> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| Error::Backend(e.to_string()))
 }
 
 fn parse_options(options: JsValue) -> Result<CreateOptions> {
@@ -178,6 +259,27 @@ fn write_image(img: &RgbaImage) -> Result<ImageData> {
         .map_err(|e| Error::image(format!("the browser could not create a {}x{} ImageData: {e:?}", img.width, img.height)))
 }
 
+enum Mode {
+    Dense,
+    Tickets(Tickets),
+    Patches(Grid, Vec<usize>),
+}
+
+/// Picks patches from scores (`scorePatches(...).scores`): highest first.
+#[wasm_bindgen(js_name = selectPatches)]
+pub fn select_patches(
+    #[wasm_bindgen(unchecked_param_type = "number[] | Float32Array")] scores: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Selection")] selection: JsValue,
+) -> std::result::Result<Vec<u32>, JsValue> {
+    (|| {
+        let scores: Vec<f32> = value(scores, "scores")?.ok_or_else(|| Error::InvalidArgument("scores must be an array of numbers".into()))?;
+        let selection: Selection = serde_wasm_bindgen::from_value(selection)
+            .map_err(|e| Error::InvalidArgument(format!("selection must be {{keep}}, {{threshold}} or {{budget: {{ms, cost}}}}: {e}")))?;
+        Ok(select::select(&scores, selection)?.into_iter().map(|i| i as u32).collect())
+    })()
+    .map_err(to_js)
+}
+
 /// A model on a device, ready to upscale images.
 #[wasm_bindgen]
 pub struct Upscaler {
@@ -239,18 +341,118 @@ impl Upscaler {
             up.output_size(img.width, img.height)?;
             Ok((up, progress, img))
         });
+        let sparse = prepared.and_then(|p| {
+            let keep: Option<f64> = field(&options, "keep")?;
+            let selected: Option<Vec<usize>> = field(&options, "selected")?;
+            let (patch, scorer, seed) = patch_options(&options)?;
+            let mode = match (keep, selected) {
+                (None, None) => Mode::Dense,
+                (Some(k), None) => Mode::Tickets(Tickets { patch, scorer, selection: Selection::Keep(k), seed }),
+                (None, Some(sel)) => Mode::Patches(Grid::new(p.2.width, p.2.height, patch)?, sel),
+                (Some(_), Some(_)) => return Err(Error::InvalidArgument("give `keep` or `selected`, not both".into())),
+            };
+            Ok((p, mode))
+        });
         future_to_promise(async move {
-            let (up, mut progress, img) = prepared.map_err(to_js)?;
-            let out = up.upscale(&img, &mut progress).await.map_err(to_js)?;
+            let ((up, mut progress, img), mode) = sparse.map_err(to_js)?;
+            let out = match mode {
+                Mode::Dense => up.upscale(&img, &mut progress).await,
+                Mode::Tickets(t) => up.upscale_tickets(&img, &t, &mut progress).await.map(|r| r.image),
+                Mode::Patches(grid, sel) => {
+                    let band = sparse::default_band(grid.patch, up.scale());
+                    up.upscale_patches(&img, &grid, &sel, band, &mut progress).await
+                }
+            }
+            .map_err(to_js)?;
             write_image(&out).map(JsValue::from).map_err(to_js)
+        })
+    }
+
+    /// Scores every patch of an image: how much the network is expected to add there.
+    #[wasm_bindgen(js_name = scorePatches, unchecked_return_type = "Promise<PatchScores>")]
+    pub fn score_patches(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ImageData | ImageLike")] image: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ScoreOptions")] options: JsValue,
+    ) -> Promise {
+        let prepared = self.get().and_then(|up| {
+            let (patch, scorer, seed) = patch_options(&options)?;
+            let img = read_image(&image)?;
+            let grid = Grid::new(img.width, img.height, patch)?;
+            let reference = match Reflect::get(&options, &"reference".into()).ok().filter(|v| !v.is_undefined() && !v.is_null()) {
+                Some(r) if scorer.needs_reference() => Some(read_image(&r)?),
+                _ => None,
+            };
+            Ok((up, img, grid, scorer, seed, reference))
+        });
+        future_to_promise(async move {
+            let (up, img, grid, scorer, seed, hr) = prepared.map_err(to_js)?;
+            let scores = async {
+                let (s, device) = (up.scale(), up.device());
+                let Some(hr) = hr else { return score::score(scorer, &img, &grid, None, device, seed).await };
+                let (ow, oh) = up.output_size(img.width, img.height)?;
+                if hr.width < ow || hr.height < oh {
+                    return Err(Error::image(format!("the reference is {}x{}; x{s} of the input needs {ow}x{oh}", hr.width, hr.height)));
+                }
+                let hr = if (hr.width, hr.height) == (ow, oh) { hr } else { hr.crop(ow, oh)? };
+                let sr = up.upscale(&img, &mut crate::Silent).await?;
+                let base = bicubic::resize(&img, ow, oh)?;
+                score::score(scorer, &img, &grid, Some(&Reference { hr: &hr, sr: &sr, bicubic: &base }), device, seed).await
+            }
+            .await
+            .map_err(to_js)?;
+            to_js_value(&serde_json::json!({ "grid": grid, "scorer": scorer, "scores": scores })).map_err(to_js)
+        })
+    }
+
+    /// The share of dense SR's network work (LR pixels computed, halos included) that
+    /// upscaling only the `selected` patches of a `width` x `height` input costs.
+    #[wasm_bindgen(js_name = patchWork)]
+    pub fn patch_work(
+        &self,
+        width: usize,
+        height: usize,
+        patch_size: usize,
+        #[wasm_bindgen(unchecked_param_type = "Uint32Array | number[]")] selected: JsValue,
+    ) -> std::result::Result<f64, JsValue> {
+        (|| {
+            let up = self.get()?;
+            let selected: Vec<usize> = value(selected, "selected")?.unwrap_or_default();
+            let grid = Grid::new(width, height, patch_size)?;
+            if let Some(&bad) = selected.iter().find(|&&i| i >= grid.len()) {
+                return Err(Error::InvalidArgument(format!("patch {bad} is not in a grid of {} patches", grid.len())));
+            }
+            Ok(up.sparse_work(&grid, &selected, sparse::default_band(patch_size, up.scale())))
+        })()
+        .map_err(to_js)
+    }
+
+    /// Treats `hr` as the original: downscales it, upscales densely once, and measures the
+    /// PSNR that each scorer's tickets keep at each keep ratio, with dense SR and bicubic.
+    #[wasm_bindgen(js_name = evaluatePatches, unchecked_return_type = "Promise<Evaluation>")]
+    pub fn evaluate_patches(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ImageData | ImageLike")] hr: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "EvaluateOptions")] options: JsValue,
+    ) -> Promise {
+        let prepared = self.get().and_then(|up| {
+            let (patch, _, seed) = patch_options(&options)?;
+            let scorers: Vec<Scorer> = field(&options, "scorers")?.unwrap_or_else(|| Scorer::ALL.to_vec());
+            let keeps: Vec<f64> = field(&options, "keeps")?.unwrap_or_else(|| vec![0.0, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0]);
+            let progress = JsProgress::from_options(&options)?;
+            Ok((up, read_image(&hr)?, patch, scorers, keeps, seed, progress))
+        });
+        future_to_promise(async move {
+            let (up, hr, patch, scorers, keeps, seed, mut progress) = prepared.map_err(to_js)?;
+            let e = evaluate::evaluate(&up, &hr, patch, &scorers, &keeps, seed, &mut progress).await.map_err(to_js)?;
+            to_js_value(&e).map_err(to_js)
         })
     }
 
     /// Model, scale, backend and adapter, tile size.
     #[wasm_bindgen(unchecked_return_type = "UpscalerInfo")]
     pub fn info(&self) -> std::result::Result<JsValue, JsValue> {
-        let info = self.get().map_err(to_js)?.info();
-        info.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| to_js(Error::Backend(e.to_string())))
+        to_js_value(&self.get().map_err(to_js)?.info()).map_err(to_js)
     }
 
     /// Releases the model's device memory now; later calls fail with a clear error.
@@ -273,6 +475,52 @@ pub fn downscale(
         let img = read_image(&image)?;
         let hr = img.crop_to_multiple(scale)?;
         write_image(&bicubic::downscale(&hr, scale)?)
+    })()
+    .map_err(to_js)
+}
+
+/// Per patch, the PSNR gain in dB of `image` over `baseline` against `reference` (all the
+/// output size; the grid is `patchSize` over the input): where a result's tickets paid off.
+#[wasm_bindgen(js_name = patchGains)]
+pub fn patch_gains(
+    #[wasm_bindgen(unchecked_param_type = "ImageData | ImageLike")] image: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ImageData | ImageLike")] baseline: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ImageData | ImageLike")] reference: JsValue,
+    scale: usize,
+    patch_size: usize,
+) -> std::result::Result<Vec<f32>, JsValue> {
+    (|| {
+        let (a, b, hr) = (read_image(&image)?, read_image(&baseline)?, read_image(&reference)?);
+        let hr = if (hr.width, hr.height) == (a.width, a.height) { hr } else { hr.crop(a.width, a.height)? };
+        if scale == 0 || a.width % scale != 0 || a.height % scale != 0 {
+            return Err(Error::InvalidArgument(format!("a {}x{} output is not x{scale} of an input", a.width, a.height)));
+        }
+        let grid = Grid::new(a.width / scale, a.height / scale, patch_size)?;
+        let (pa, pb) = (score::patch_psnr(&a, &hr, &grid)?, score::patch_psnr(&b, &hr, &grid)?);
+        Ok(pa.iter().zip(&pb).map(|(x, y)| (x - y) as f32).collect())
+    })()
+    .map_err(to_js)
+}
+
+/// The winning tickets as a transparent layer over an `scale`-times output: the score
+/// heatmap (`heatOpacity` 0 hides it), the patch grid, and the `selected` patches outlined.
+#[wasm_bindgen(js_name = ticketOverlay)]
+pub fn ticket_overlay(
+    #[wasm_bindgen(unchecked_param_type = "Grid")] grid: JsValue,
+    scale: usize,
+    #[wasm_bindgen(unchecked_param_type = "number[] | Float32Array")] scores: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint32Array | number[]")] selected: JsValue,
+    heat_opacity: f32,
+) -> std::result::Result<ImageData, JsValue> {
+    (|| {
+        let g: Grid = serde_wasm_bindgen::from_value(grid).map_err(|e| Error::InvalidArgument(format!("grid: {e}")))?;
+        let grid = Grid::new(g.width, g.height, g.patch)?;
+        if !(1..=8).contains(&scale) {
+            return Err(Error::InvalidArgument(format!("scale must be 1 to 8, not {scale}")));
+        }
+        let scores: Vec<f32> = value(scores, "scores")?.unwrap_or_default();
+        let selected: Vec<usize> = value(selected, "selected")?.unwrap_or_default();
+        write_image(&overlay::layer(&grid.scaled(scale), &scores, &selected, heat_opacity)?)
     })()
     .map_err(to_js)
 }
@@ -302,7 +550,7 @@ pub fn metrics(
             psnr_y: metrics::psnr_y(&a, &b, shave)?,
             ssim_y: metrics::ssim_y(&a, &b, shave)?,
         };
-        m.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| Error::Backend(e.to_string()))
+        to_js_value(&m)
     })()
     .map_err(to_js)
 }

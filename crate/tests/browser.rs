@@ -1,5 +1,6 @@
 //! The library in headless Chromium on WebGPU (SwiftShader here): the UpscalerJS reference,
-//! tiling within the adapter's limits on a 4000x3000 photo, and bad input through the JS API.
+//! tiling within the adapter's limits on a 4000x3000 photo, winning-ticket patches equal to
+//! dense SR, and bad input through the JS API.
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Object, Reflect, Uint8Array};
@@ -104,6 +105,30 @@ async fn a_4000x3000_photo_fits_the_adapter_limits() {
     }
 }
 
+#[wasm_bindgen_test]
+async fn winning_ticket_patches_equal_dense_sr_on_webgpu() {
+    use ticketsr::patch::{Grid, sparse};
+    let model = espcn::build(2, 5).unwrap();
+    let data: Vec<u8> = (0..45 * 38).flat_map(|i| [(i * 13) as u8, (i / 5) as u8, (i * 29) as u8, 255]).collect();
+    let img = RgbaImage::new(45, 38, data).unwrap();
+    let up = Upscaler::new(&model, webgpu().await).unwrap();
+    let dense = up.upscale(&img, &mut Silent).await.unwrap();
+    let grid = Grid::new(45, 38, 8).unwrap();
+    // A corner, a neighbouring pair that shares a window, the narrow last column and row.
+    let selected = [0, 8, 9, grid.cols - 1, grid.len() - 1];
+    let out = up.upscale_patches(&img, &grid, &selected, sparse::default_band(8, 2), &mut Silent).await.unwrap();
+    let big = grid.scaled(2);
+    for &i in &selected {
+        let r = big.rect(i);
+        for y in r.y..r.y + r.height {
+            for x in r.x..r.x + r.width {
+                let o = (y * 90 + x) * 4;
+                assert!(out.data[o..o + 3].iter().zip(&dense.data[o..o + 3]).all(|(a, b)| a.abs_diff(*b) <= 1), "patch {i} at ({x},{y})");
+            }
+        }
+    }
+}
+
 fn message(e: JsValue) -> String {
     e.dyn_into::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default()
 }
@@ -133,6 +158,34 @@ async fn bad_input_through_the_js_api_is_an_error() {
         let err = wasm_bindgen_futures::JsFuture::from(up.upscale(img.into(), JsValue::UNDEFINED)).await.err().unwrap();
         assert!(message(err).contains("invalid image"), "{w}x{h}");
     }
+
+    // Winning-ticket calls refuse what they cannot do, with the reason.
+    let img = Object::new();
+    Reflect::set(&img, &"width".into(), &JsValue::from(16)).unwrap();
+    Reflect::set(&img, &"height".into(), &JsValue::from(16)).unwrap();
+    Reflect::set(&img, &"data".into(), &Uint8Array::new_with_length(16 * 16 * 4)).unwrap();
+    let options = |pairs: &[(&str, JsValue)]| {
+        let o = Object::new();
+        for (k, v) in pairs {
+            Reflect::set(&o, &(*k).into(), v).unwrap();
+        }
+        JsValue::from(o)
+    };
+    let selected = js_sys::Array::of1(&JsValue::from(99));
+    for (opts, want) in [
+        (options(&[("keep", JsValue::from(0.5)), ("selected", selected.clone().into())]), "not both"),
+        (options(&[("selected", selected.into()), ("patchSize", JsValue::from(8))]), "not in a grid of 4"),
+        (options(&[("keep", JsValue::from(0.5)), ("scorer", "sobel".into())]), "sobel"),
+        (options(&[("keep", JsValue::from(0.5)), ("scorer", "oracle".into())]), "needs the HR original"),
+        (options(&[("keep", JsValue::from(1.5))]), "outside 0..1"),
+    ] {
+        let err = wasm_bindgen_futures::JsFuture::from(up.upscale(img.clone().into(), opts)).await.err().unwrap();
+        assert!(message(err).contains(want), "{want}");
+    }
+    let scores = js_sys::Array::of2(&JsValue::from(1.0), &JsValue::from(f64::NAN));
+    let err = ticketsr::wasm::select_patches(scores.into(), options(&[("keep", JsValue::from(0.5))])).err().unwrap();
+    assert!(message(err).contains("NaN"));
+
     up.dispose();
     let img = Object::new();
     let err = wasm_bindgen_futures::JsFuture::from(up.upscale(img.into(), JsValue::UNDEFINED)).await.err().unwrap();

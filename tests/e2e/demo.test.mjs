@@ -8,11 +8,12 @@ let env;
 before(async () => { env = await start(); });
 after(async () => { await env?.stop(); });
 
-test('the bundled sample is upscaled x2 on WebGPU and scored against bicubic', async () => {
+test('the bundled sample is upscaled x2 densely on WebGPU and scored against bicubic', async () => {
   const page = await env.browser.newPage({ viewport: { width: 1200, height: 900 } });
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(`${env.base}/web/`);
+  // Keep 100%: dense SR, the bundled model's own quality.
+  await page.goto(`${env.base}/web/?keep=100`);
   const demo = await settled(page, 1);
   assert.equal(demo.status, 'done', demo.error);
   assert.deepEqual(demo.result.output, demo.result.input.map((v) => v * 2));
@@ -74,7 +75,7 @@ test('progress repaints between tiles', async () => {
     };
     requestAnimationFrame(tick);
   });
-  await page.goto(`${env.base}/web/?model=upscalerjs-rdn-x2&tile=32`);
+  await page.goto(`${env.base}/web/?model=upscalerjs-rdn-x2&tile=32&keep=100`);
   const demo = await settled(page, 1);
   assert.equal(demo.status, 'done', demo.error);
   const painted = await page.evaluate(() => window.painted);

@@ -5,10 +5,10 @@
 use burn::module::{Module, Param};
 use burn::tensor::activation::{prelu, relu, tanh};
 use burn::tensor::module::conv2d;
-use burn::tensor::ops::ConvOptions;
+use burn::tensor::ops::{ConvOptions, PadMode};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::{Analysis, Graph, Interpolation, Op};
+use super::{Analysis, Graph, Interpolation, Op, Sides};
 use crate::error::{Error, Result};
 use crate::ops::{pixel_shuffle::pixel_shuffle, resize};
 
@@ -72,12 +72,27 @@ impl Network {
 
     /// Runs the network on `[n, 3, h, w]` RGB in [0, 1]; returns `[n, 3, h*s, w*s]`.
     pub fn forward(&self, input: Tensor<4>) -> Result<Tensor<4>> {
+        self.forward_cropped(input, [0; 4])
+    }
+
+    /// Runs the network on a window of which only the output inside `drop` input pixels
+    /// from each side (left, top, right, bottom) is wanted, and returns just that. Every
+    /// layer computes only what the wanted output reads, so a tile's or a patch's halo
+    /// shrinks layer by layer instead of being computed in full at every depth. Where a
+    /// side keeps no margin the window's edge is the image's, and convolutions zero-pad
+    /// there as whole-image inference does; the result equals `forward` cropped.
+    pub fn forward_cropped(&self, input: Tensor<4>, drop: Sides) -> Result<Tensor<4>> {
         let [_, c, h, w] = input.dims();
         if c != 3 || h == 0 || w == 0 {
             return Err(Error::InvalidArgument(format!("network input must be [n, 3, h, w], got {:?}", input.dims())));
         }
+        if drop[0] + drop[2] >= w || drop[1] + drop[3] >= h {
+            return Err(Error::InvalidArgument(format!("cannot drop {drop:?} pixels from a {w}x{h} input")));
+        }
+        let crops = self.analysis.crops(drop);
         let nodes = &self.graph.nodes;
-        let mut values: Vec<Option<Tensor<4>>> = vec![None; nodes.len()];
+        // Each value with the crop it already has, in its own pixels.
+        let mut values: Vec<Option<(Tensor<4>, Sides)>> = vec![None; nodes.len()];
         let mut input = Some(input);
         for (id, node) in nodes.iter().enumerate() {
             let mut args = Vec::with_capacity(node.inputs.len());
@@ -85,38 +100,82 @@ impl Network {
                 let v = values[i].clone().ok_or_else(|| Error::model(format!("node {i} was freed before node {id} read it")))?;
                 args.push(v);
             }
+            let want = crops[id];
+            // Brings an argument at the same resolution to this node's crop.
+            let same = |(x, have): (Tensor<4>, Sides)| crop(x, sub(want, have));
             let mut args = args.into_iter();
             let mut arg = || args.next().ok_or_else(|| Error::model(format!("node {id} is missing an input")));
             let out = match &node.op {
-                Op::Input => input.take().ok_or_else(|| Error::model("graph reads its input twice"))?,
-                Op::Conv2d { kernel, weight, bias, .. } => {
-                    let pad = [kernel[0] / 2, kernel[1] / 2];
-                    let b = bias.map(|b| self.param::<1>(b));
-                    conv2d(arg()?, self.param::<4>(*weight), b, ConvOptions::new([1, 1], pad, [1, 1], 1))
+                Op::Input => {
+                    let x = input.take().ok_or_else(|| Error::model("graph reads its input twice"))?;
+                    crop(x, want)
                 }
-                Op::Relu => relu(arg()?),
-                Op::Prelu { alpha } => prelu(arg()?, self.param::<1>(*alpha)),
-                Op::Tanh => tanh(arg()?),
-                Op::Affine { scale, shift } => arg()?.mul_scalar(*scale).add_scalar(*shift),
+                Op::Conv2d { kernel, weight, bias, .. } => {
+                    let (x, have) = arg()?;
+                    let b = bias.map(|b| self.param::<1>(b));
+                    let pad = [kernel[1] / 2, kernel[0] / 2, kernel[1] / 2, kernel[0] / 2];
+                    // Per side: inside the image, read exactly what the crop needs and
+                    // convolve without padding; at the image's edge (nothing to drop
+                    // yet), zero-pad like whole-image inference and crop afterwards.
+                    let mut before = [0; 4];
+                    let mut zeros = [0; 4];
+                    let mut after = [0; 4];
+                    for k in 0..4 {
+                        if want[k] >= have[k] + pad[k] {
+                            before[k] = want[k] - have[k] - pad[k];
+                        } else {
+                            zeros[k] = pad[k];
+                            after[k] = want[k] - have[k];
+                        }
+                    }
+                    let x = crop(x, before);
+                    let weight = self.param::<4>(*weight);
+                    let y = if zeros == pad {
+                        conv2d(x, weight, b, ConvOptions::new([1, 1], [pad[1], pad[0]], [1, 1], 1))
+                    } else {
+                        let x = if zeros == [0; 4] { x } else { x.pad([(zeros[1], zeros[3]), (zeros[0], zeros[2])], PadMode::Constant(0.0)) };
+                        conv2d(x, weight, b, ConvOptions::new([1, 1], [0, 0], [1, 1], 1))
+                    };
+                    crop(y, after)
+                }
+                Op::Relu => relu(same(arg()?)),
+                Op::Prelu { alpha } => prelu(same(arg()?), self.param::<1>(*alpha)),
+                Op::Tanh => tanh(same(arg()?)),
+                Op::Affine { scale, shift } => same(arg()?).mul_scalar(*scale).add_scalar(*shift),
                 Op::Add => {
-                    let mut acc = arg()?;
+                    let mut acc = same(arg()?);
                     for _ in 1..node.inputs.len() {
-                        acc = acc + arg()?;
+                        acc = acc + same(arg()?);
                     }
                     acc
                 }
                 Op::Concat => {
                     let mut all = Vec::with_capacity(node.inputs.len());
                     for _ in 0..node.inputs.len() {
-                        all.push(arg()?);
+                        all.push(same(arg()?));
                     }
                     Tensor::cat(all, 1)
                 }
-                Op::PixelShuffle { factor } => pixel_shuffle(arg()?, *factor),
-                Op::Upsample { factor, mode: Interpolation::Nearest } => resize::nearest(arg()?, *factor),
-                Op::Upsample { factor, mode: Interpolation::Bicubic } => resize::bicubic(arg()?, *factor),
+                Op::PixelShuffle { factor: f } | Op::Upsample { factor: f, mode: Interpolation::Nearest } => {
+                    // Each output pixel copies one input pixel: crop whole input pixels
+                    // first, the remainder after.
+                    let (x, have) = arg()?;
+                    let first = sub(want.map(|v| v / f), have);
+                    let x = crop(x, first);
+                    let y = match node.op {
+                        Op::PixelShuffle { .. } => pixel_shuffle(x, *f),
+                        _ => resize::nearest(x, *f),
+                    };
+                    crop(y, want.map(|v| v % f))
+                }
+                Op::Upsample { factor, mode: Interpolation::Bicubic } => {
+                    // Reads two pixels either side (replicating at its edges): upsample
+                    // what there is, then crop, which the analysis' reach covers.
+                    let (x, have) = arg()?;
+                    crop(resize::bicubic(x, *factor), sub(want, have.map(|v| v * factor)))
+                }
             };
-            values[id] = Some(out);
+            values[id] = Some((out, want));
             // Free what no later node reads, so peak memory follows the graph's width.
             for &i in &node.inputs {
                 if self.analysis.last_use[i] == id {
@@ -124,7 +183,7 @@ impl Network {
                 }
             }
         }
-        values[self.graph.output].take().ok_or_else(|| Error::model("output node produced nothing"))
+        values[self.graph.output].take().map(|(y, _)| y).ok_or_else(|| Error::model("output node produced nothing"))
     }
 
     /// Reads every parameter back (for saving a trained or pruned network).
@@ -135,5 +194,65 @@ impl Network {
             out.push(data.try_to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))?);
         }
         Ok(out)
+    }
+}
+
+fn sub(a: Sides, b: Sides) -> Sides {
+    std::array::from_fn(|k| a[k].saturating_sub(b[k]))
+}
+
+/// Removes `by` pixels from each side (left, top, right, bottom) of `[n, c, h, w]`.
+fn crop(x: Tensor<4>, by: Sides) -> Tensor<4> {
+    if by == [0; 4] {
+        return x;
+    }
+    let [_, _, h, w] = x.dims();
+    x.narrow(3, by[0], w - by[0] - by[2]).narrow(2, by[1], h - by[1] - by[3])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::GraphBuilder;
+    use crate::model::init::random_values;
+
+    /// Every kind of node: 5x5 and 3x3 convolutions, a dense concat, a residual add, a
+    /// pixel shuffle with a convolution after it, and a bicubic skip.
+    fn mixed() -> Graph {
+        let mut b = GraphBuilder::new();
+        let x = b.input();
+        let c1 = b.conv("c1", x, 3, 8, 5, true);
+        let r1 = b.relu("r1", c1);
+        let c2 = b.conv("c2", r1, 8, 8, 3, true);
+        let cat = b.concat("cat", vec![r1, c2]);
+        let c3 = b.conv("c3", cat, 16, 8, 1, true);
+        let res = b.add("res", vec![c3, r1]);
+        let c4 = b.conv("c4", res, 8, 12, 3, true);
+        let ps = b.pixel_shuffle("ps", c4, 2);
+        let c5 = b.conv("c5", ps, 3, 3, 3, true);
+        let up = b.upsample("up", x, 2, Interpolation::Bicubic);
+        let y = b.add("y", vec![c5, up]);
+        b.finish(y)
+    }
+
+    #[test]
+    fn cropped_execution_equals_the_cropped_full_output() {
+        let graph = mixed();
+        let device = Device::flex();
+        let net = Network::new(graph.clone(), &random_values(&graph, 3), &device).unwrap();
+        let (h, w) = (23, 31);
+        let pixels: Vec<f32> = (0..2 * 3 * h * w).map(|i| ((i * 7919) % 256) as f32 / 255.0).collect();
+        let x = Tensor::<4>::from_data(TensorData::new(pixels, [2, 3, h, w]), &device);
+        let full = net.forward(x.clone()).unwrap();
+        let r = net.analysis().receptive_radius;
+        // No margin, margins below and above the receptive radius, one side at a time.
+        for drop in [[0, 0, 0, 0], [r, r, r, r], [2, 0, 5, 1], [r + 3, 1, 0, r], [0, 9, 12, 0], [1, 1, 1, 1]] {
+            let got = net.forward_cropped(x.clone(), drop).unwrap();
+            let want = crop(full.clone(), drop.map(|d| d * 2));
+            assert_eq!(got.dims(), want.dims(), "{drop:?}");
+            let diff: f32 = (got - want).abs().max().into_scalar();
+            assert!(diff < 1e-5, "{drop:?}: max difference {diff}");
+        }
+        assert!(net.forward_cropped(x, [16, 0, 15, 0]).is_err());
     }
 }

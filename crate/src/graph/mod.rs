@@ -9,7 +9,7 @@ mod shape;
 
 pub use builder::GraphBuilder;
 pub use exec::Network;
-pub use shape::{Analysis, NodeShape};
+pub use shape::{Analysis, NodeShape, Sides};
 
 use serde::{Deserialize, Serialize};
 

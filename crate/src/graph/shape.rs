@@ -33,6 +33,49 @@ pub struct Analysis {
     pub last_use: Vec<usize>,
     /// Multiply-accumulates per input pixel, summed over convolutions.
     pub macs_per_input_pixel: u64,
+    /// For each node, how far (in output pixels) its values travel to the output through
+    /// later convolutions and bicubic upsampling: what cropped execution must keep.
+    pub to_output: Vec<usize>,
+}
+
+/// Per-side pixel counts: left, top, right, bottom.
+pub type Sides = [usize; 4];
+
+impl Analysis {
+    /// What each node may leave out when only the output inside `drop` input pixels from
+    /// each side of the input is wanted, in that node's own pixels.
+    pub fn crops(&self, drop: Sides) -> Vec<Sides> {
+        let s = self.scale;
+        self.shapes
+            .iter()
+            .zip(&self.to_output)
+            .map(|(shape, &reach)| {
+                let unit = (s / shape.scale.max(1)).max(1);
+                drop.map(|d| (d * s).saturating_sub(reach) / unit)
+            })
+            .collect()
+    }
+
+    /// Multiply-accumulates of a `width` x `height` input run with `drop` cropped
+    /// (see [`Analysis::crops`]), from each convolution's own MACs per pixel.
+    pub fn macs(&self, graph: &Graph, width: usize, height: usize, drop: Sides) -> u64 {
+        let crops = self.crops(drop);
+        graph
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(id, node)| match &node.op {
+                Op::Conv2d { in_channels, out_channels, kernel, .. } => {
+                    let sc = self.shapes[id].scale;
+                    let c = crops[id];
+                    let w = (width * sc).saturating_sub(c[0] + c[2]) as u64;
+                    let h = (height * sc).saturating_sub(c[1] + c[3]) as u64;
+                    w * h * (in_channels * out_channels * kernel[0] * kernel[1]) as u64
+                }
+                _ => 0,
+            })
+            .sum()
+    }
 }
 
 fn bad(graph: &Graph, id: usize, msg: impl std::fmt::Display) -> Error {
@@ -193,7 +236,21 @@ impl Graph {
             return Err(Error::model(format!("output has {} channels, must be 3 (RGB)", out.channels)));
         }
         last_use[self.output] = usize::MAX;
+        // Backwards: a node's distance to the output is the longest way through its readers.
+        let mut to_output = vec![0usize; self.nodes.len()];
+        for (id, node) in self.nodes.iter().enumerate().rev() {
+            let unit = |scale: usize| (out.scale / scale.max(1)).max(1);
+            let own = match &node.op {
+                Op::Conv2d { kernel, .. } => kernel[0].max(kernel[1]) / 2 * unit(shapes[id].scale),
+                Op::Upsample { factor, mode: Interpolation::Bicubic } => 2 * unit(shapes[id].scale / factor),
+                _ => 0,
+            };
+            for &i in &node.inputs {
+                to_output[i] = to_output[i].max(to_output[id] + own);
+            }
+        }
         Ok(Analysis {
+            to_output,
             scale: out.scale,
             // One extra pixel absorbs the rounding of fractional reach after upsampling.
             receptive_radius: reach[self.output].ceil() as usize + 1,
@@ -225,6 +282,15 @@ mod tests {
         assert_eq!(a.receptive_radius, 3);
         assert_eq!(a.macs_per_input_pixel, 3 * 12 * 9);
         assert_eq!(a.last_use[x], up);
+        // In output pixels: the conv's 1 LR px is 2, bicubic's 2 LR px are 4.
+        assert_eq!((a.to_output[x], a.to_output[c], a.to_output[p], a.to_output[y]), (4, 0, 0, 0));
+        // Keeping all but 3 LR px per side: the input may lose floor((6 - 4) / 2) = 1 px, the
+        // conv's output floor(6 / 2) = 3 px, everything at x2 6 px.
+        assert_eq!(a.crops([3, 3, 0, 3])[x], [1, 1, 0, 1]);
+        assert_eq!(a.crops([3, 3, 0, 3])[c], [3, 3, 0, 3]);
+        assert_eq!(a.crops([3, 3, 0, 3])[y], [6, 6, 0, 6]);
+        assert_eq!(a.macs(&g, 10, 10, [0; 4]), 100 * 3 * 12 * 9);
+        assert_eq!(a.macs(&g, 10, 10, [3, 0, 3, 0]), 40 * 3 * 12 * 9);
     }
 
     #[test]

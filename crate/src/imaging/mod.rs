@@ -116,6 +116,16 @@ pub struct Region {
     pub height: usize,
 }
 
+impl Region {
+    /// This region grown by `by` pixels on every side, clipped to `within`.
+    pub fn expanded(&self, by: usize, within: &Region) -> Region {
+        let (x0, y0) = (self.x.saturating_sub(by).max(within.x), self.y.saturating_sub(by).max(within.y));
+        let x1 = (self.x + self.width + by).min(within.x + within.width);
+        let y1 = (self.y + self.height + by).min(within.y + within.height);
+        Region { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }
+    }
+}
+
 /// Rounds a [0, 1] value to 8 bits, clamping what a network overshoots.
 pub fn quantize(v: f32) -> u8 {
     (v * 255.0).round().clamp(0.0, 255.0) as u8

@@ -8,7 +8,7 @@ use super::select::{Selection, select};
 use super::{Grid, sparse};
 use crate::error::{Error, Result};
 use crate::imaging::{RgbaImage, bicubic, metrics};
-use crate::upscale::{Silent, Upscaler};
+use crate::upscale::{Progress, Upscaler};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct CurvePoint {
@@ -17,11 +17,16 @@ pub struct CurvePoint {
     pub psnr: f64,
     /// `(psnr - bicubic) / (dense - bicubic)`: 1 is all of dense SR's gain, 0 none.
     pub share_of_gain: f64,
+    /// Network work of patch-sparse execution (LR pixels its windows compute, capped by
+    /// dense SR's) over dense tiled execution's: what the keep ratio saves, halos included.
+    pub work: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Curve {
     pub scorer: Scorer,
+    /// Every patch's score (row-major over `Evaluation::grid`).
+    pub scores: Vec<f32>,
     pub points: Vec<CurvePoint>,
 }
 
@@ -40,12 +45,12 @@ pub struct Evaluation {
 /// halo's SR, which differs only where the halo lacks context. Composing instead of
 /// re-running keeps a table over many photos affordable on a CPU.
 /// PSNR is on RGB with a border of `scale` shaved.
-pub async fn evaluate(up: &Upscaler, hr: &RgbaImage, patch: usize, scorers: &[Scorer], keeps: &[f64], seed: u64) -> Result<Evaluation> {
+pub async fn evaluate(up: &Upscaler, hr: &RgbaImage, patch: usize, scorers: &[Scorer], keeps: &[f64], seed: u64, progress: &mut impl Progress) -> Result<Evaluation> {
     let s = up.scale();
     let hr = hr.crop_to_multiple(s)?;
     let lr = bicubic::downscale(&hr, s)?;
     let grid = Grid::new(lr.width, lr.height, patch)?;
-    let dense = up.upscale(&lr, &mut Silent).await?;
+    let dense = up.upscale(&lr, progress).await?;
     let base = bicubic::resize(&lr, hr.width, hr.height)?;
     let psnr = |img: &RgbaImage| metrics::psnr_rgb(img, &hr, s);
     let (dense_psnr, bicubic_psnr) = (psnr(&dense)?, psnr(&base)?);
@@ -53,7 +58,7 @@ pub async fn evaluate(up: &Upscaler, hr: &RgbaImage, patch: usize, scorers: &[Sc
         return Err(Error::InvalidArgument("the image is reproduced exactly; there is no gain to share".into()));
     }
     let reference = Reference { hr: &hr, sr: &dense, bicubic: &base };
-    let band = sparse::default_band(patch, s).min(up.info().halo * s);
+    let band = sparse::default_band(patch, s).min(up.halo() * s);
     let dense_planes = dense.planes(dense.full());
     let mut curves = Vec::with_capacity(scorers.len());
     for &scorer in scorers {
@@ -61,37 +66,132 @@ pub async fn evaluate(up: &Upscaler, hr: &RgbaImage, patch: usize, scorers: &[Sc
         let mut points = Vec::with_capacity(keeps.len());
         for &keep in keeps {
             let selected = select(&scores, Selection::Keep(keep))?;
-            let windows = sparse::windows(&grid, &selected, up.info().halo);
+            let plan = up.plan(&grid, &selected);
             let mut out = base.clone();
-            sparse::Feather::new(&grid, &selected, &windows, s, band).blend(&mut out, &dense_planes);
+            sparse::Feather::new(&grid, &selected, &plan.per_patch(), s, band).blend(&mut out, &dense_planes);
             let p = psnr(&out)?;
-            points.push(CurvePoint { keep, patches: selected.len(), psnr: p, share_of_gain: (p - bicubic_psnr) / (dense_psnr - bicubic_psnr) });
+            points.push(CurvePoint {
+                keep,
+                patches: selected.len(),
+                psnr: p,
+                share_of_gain: (p - bicubic_psnr) / (dense_psnr - bicubic_psnr),
+                work: up.sparse_work(&grid, &selected, band),
+            });
         }
-        curves.push(Curve { scorer, points });
+        curves.push(Curve { scorer, scores, points });
     }
     Ok(Evaluation { grid, bicubic_psnr, dense_psnr, curves })
+}
+
+/// One scorer at one keep ratio over many images.
+#[derive(Clone, Debug, Serialize)]
+pub struct SummaryRow {
+    pub scorer: Scorer,
+    pub keep: f64,
+    pub images: usize,
+    /// PSNR over bicubic, dB: mean and standard deviation over all images.
+    pub mean_gain_db: f64,
+    pub sd_gain_db: f64,
+    /// Share of dense SR's gain, over the `share_images` where dense SR gains at least
+    /// `min_gain_db` (where it gains nothing or loses, a share is meaningless).
+    pub mean_share: f64,
+    pub sd_share: f64,
+    pub share_images: usize,
+    /// Mean network work relative to dense (see [`CurvePoint::work`]).
+    pub mean_work: f64,
+    /// Images on which this scorer's tickets beat the random control's PSNR at this keep
+    /// ratio (when random was evaluated).
+    pub beats_random: Option<usize>,
+}
+
+fn mean_sd(xs: &[f64]) -> (f64, f64) {
+    if xs.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    (mean, (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt())
+}
+
+/// Rows per scorer and keep ratio over evaluations made with the same scorers and ratios.
+pub fn summarise(evals: &[Evaluation], min_gain_db: f64) -> Vec<SummaryRow> {
+    let Some(first) = evals.first() else { return vec![] };
+    let random = first.curves.iter().position(|c| c.scorer == Scorer::Random);
+    let mut rows = Vec::new();
+    for (si, curve) in first.curves.iter().enumerate() {
+        for (ki, point) in curve.points.iter().enumerate() {
+            fn at(e: &Evaluation, s: usize, k: usize) -> &CurvePoint {
+                &e.curves[s].points[k]
+            }
+            let gains: Vec<f64> = evals.iter().map(|e| at(e, si, ki).psnr - e.bicubic_psnr).collect();
+            let shares: Vec<f64> = evals.iter().filter(|e| e.dense_psnr - e.bicubic_psnr >= min_gain_db).map(|e| at(e, si, ki).share_of_gain).collect();
+            let works: Vec<f64> = evals.iter().map(|e| at(e, si, ki).work).collect();
+            let ((mean_gain_db, sd_gain_db), (mean_share, sd_share)) = (mean_sd(&gains), mean_sd(&shares));
+            rows.push(SummaryRow {
+                scorer: curve.scorer,
+                keep: point.keep,
+                images: evals.len(),
+                mean_gain_db,
+                sd_gain_db,
+                mean_share,
+                sd_share,
+                share_images: shares.len(),
+                mean_work: mean_sd(&works).0,
+                beats_random: random.filter(|&r| r != si).map(|r| evals.iter().filter(|e| at(e, si, ki).psnr > at(e, r, ki).psnr).count()),
+            });
+        }
+    }
+    rows
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Backend;
     use crate::model::espcn;
+    use crate::{Backend, Silent};
 
     #[test]
     fn keeping_nothing_is_bicubic_and_everything_is_dense() {
         let up = Upscaler::new(&espcn::build(2, 1).unwrap(), Backend::cpu()).unwrap();
         let data = (0..48 * 40).flat_map(|i| [(i * 13 % 256) as u8, (i / 48 * 5) as u8, (i % 48 * 5) as u8, 255]);
         let hr = RgbaImage::new(48, 40, data.collect()).unwrap();
-        let e = pollster::block_on(evaluate(&up, &hr, 8, &[Scorer::Gradient, Scorer::Oracle], &[0.0, 0.5, 1.0], 3)).unwrap();
+        let e = pollster::block_on(evaluate(&up, &hr, 8, &[Scorer::Gradient, Scorer::Oracle], &[0.0, 0.5, 1.0], 3, &mut Silent)).unwrap();
         assert_eq!(e.grid.len(), 3 * 3);
         for curve in &e.curves {
             let p = &curve.points;
             assert_eq!((p[0].patches, p[1].patches, p[2].patches), (0, 5, 9));
             assert!(p[0].share_of_gain.abs() < 1e-9 && (p[2].share_of_gain - 1.0).abs() < 1e-9, "{curve:?}");
+            // All patches share one window, the whole image: dense SR's work, no more.
+            assert!(p[0].work == 0.0 && (p[2].work - 1.0).abs() < 1e-9 && p[1].work <= 1.0, "{curve:?}");
+            assert_eq!(curve.scores.len(), 9);
         }
         // The oracle keeps the patches with the largest gain, so at half it keeps the most.
         let half = |s: usize| e.curves[s].points[1].psnr;
         assert!(half(1) >= half(0), "oracle {} < gradient {}", half(1), half(0));
+    }
+
+    fn point(keep: f64, psnr: f64, share_of_gain: f64) -> CurvePoint {
+        CurvePoint { keep, patches: 0, psnr, share_of_gain, work: keep }
+    }
+
+    #[test]
+    fn the_summary_shares_only_where_sr_gains_and_counts_wins_over_random() {
+        let grid = Grid::new(8, 8, 4).unwrap();
+        let eval = |bicubic: f64, dense: f64, ours: f64, random: f64| Evaluation {
+            grid,
+            bicubic_psnr: bicubic,
+            dense_psnr: dense,
+            curves: vec![
+                Curve { scorer: Scorer::Gradient, scores: vec![], points: vec![point(0.5, ours, (ours - bicubic) / (dense - bicubic))] },
+                Curve { scorer: Scorer::Random, scores: vec![], points: vec![point(0.5, random, (random - bicubic) / (dense - bicubic))] },
+            ],
+        };
+        // Two images where SR gains 2 dB, one where it loses 1 dB.
+        let rows = summarise(&[eval(30.0, 32.0, 31.5, 31.0), eval(20.0, 22.0, 21.0, 21.5), eval(25.0, 24.0, 24.9, 24.5)], 0.1);
+        let g = &rows[0];
+        assert_eq!((g.scorer, g.images, g.share_images, g.beats_random), (Scorer::Gradient, 3, 2, Some(2)));
+        assert!((g.mean_share - 0.625).abs() < 1e-12 && (g.sd_share - 0.125).abs() < 1e-12, "{g:?}");
+        assert!((g.mean_gain_db - (1.5 + 1.0 - 0.1) / 3.0).abs() < 1e-12, "{g:?}");
+        assert_eq!(rows[1].beats_random, None);
     }
 }

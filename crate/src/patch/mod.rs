@@ -2,20 +2,61 @@
 //! where the network adds most over interpolation, run the network only there and
 //! interpolate the rest (RESEARCH.md section 3, the data-level lottery ticket).
 
-pub mod score;
 pub mod evaluate;
+pub mod overlay;
+pub mod score;
 pub mod select;
 pub mod sparse;
+pub mod window;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::imaging::Region;
+use crate::imaging::{Region, RgbaImage};
+use crate::upscale::{Progress, Upscaler};
+use score::Scorer;
+use select::Selection;
+
+/// How patch-sparse upscaling picks its winning tickets from the LR image alone.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tickets {
+    /// Patch side in LR pixels.
+    pub patch: usize,
+    pub scorer: Scorer,
+    pub selection: Selection,
+    /// Seed of the random control.
+    pub seed: u64,
+}
+
+/// A patch-sparse result and how it was chosen, for showing which patches won.
+#[derive(Clone, Debug)]
+pub struct TicketRun {
+    pub image: RgbaImage,
+    pub grid: Grid,
+    pub scores: Vec<f32>,
+    /// Selected patches, highest score first.
+    pub selected: Vec<usize>,
+}
+
+impl Upscaler {
+    /// Scores the patches of `lr`, selects the winning tickets and runs the network on
+    /// them only. Scorers that need the HR original are refused: they exist to evaluate,
+    /// and they can still drive [`Upscaler::upscale_patches`] through [`score::score`].
+    pub async fn upscale_tickets(&self, lr: &RgbaImage, tickets: &Tickets, progress: &mut impl Progress) -> Result<TicketRun> {
+        self.output_size(lr.width, lr.height)?;
+        let grid = Grid::new(lr.width, lr.height, tickets.patch)?;
+        let scores = score::score(tickets.scorer, lr, &grid, None, self.device(), tickets.seed).await?;
+        let selected = select::select(&scores, tickets.selection)?;
+        let band = sparse::default_band(tickets.patch, self.scale());
+        let image = self.upscale_patches(lr, &grid, &selected, band, progress).await?;
+        Ok(TicketRun { image, grid, scores, selected })
+    }
+}
 
 /// A grid of square patches over an image, in its own pixels. The last row and column
 /// are narrower when the side is not a multiple of the patch, so every pixel lies in
 /// exactly one patch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grid {
     pub width: usize,
     pub height: usize,
@@ -26,6 +67,10 @@ pub struct Grid {
 
 /// Smallest patch side: below this a patch is mostly halo.
 pub const MIN_PATCH: usize = 4;
+
+/// Default patch side in LR pixels: fine enough to follow texture, coarse enough that the
+/// small networks' halos do not dominate (shared windows take care of the rest).
+pub const DEFAULT_PATCH: usize = 32;
 
 impl Grid {
     pub fn new(width: usize, height: usize, patch: usize) -> Result<Self> {
@@ -52,6 +97,14 @@ impl Grid {
 
     pub fn rects(&self) -> impl Iterator<Item = Region> + '_ {
         (0..self.len()).map(|i| self.rect(i))
+    }
+
+    /// Fails unless the grid was cut for `img`.
+    pub fn check(&self, img: &RgbaImage) -> Result<()> {
+        if (self.width, self.height) != (img.width, img.height) {
+            return Err(Error::InvalidArgument(format!("grid is {}x{}, image {}x{}", self.width, self.height, img.width, img.height)));
+        }
+        Ok(())
     }
 
     /// The same grid in the output image of an `s`-times upscaler.

@@ -78,9 +78,7 @@ pub struct Reference<'a> {
 
 /// Scores every patch of `grid` over `lr`. `seed` drives the random control.
 pub async fn score(scorer: Scorer, lr: &RgbaImage, grid: &Grid, reference: Option<&Reference<'_>>, device: &Device, seed: u64) -> Result<Vec<f32>> {
-    if (grid.width, grid.height) != (lr.width, lr.height) {
-        return Err(Error::InvalidArgument(format!("grid is {}x{}, image {}x{}", grid.width, grid.height, lr.width, lr.height)));
-    }
+    grid.check(lr)?;
     match scorer {
         Scorer::Gradient | Scorer::Laplacian | Scorer::Contrast => lr_statistic(scorer, lr, grid, device).await,
         Scorer::Oracle | Scorer::Stdo => {

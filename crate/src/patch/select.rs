@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 /// What it costs to run the network on `k` patches of one frame: `fixed_ms + k * per_patch_ms`.
 /// Measured on the device in use (see [`CostModel::fit`]), so a budget means milliseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CostModel {
     pub fixed_ms: f64,
     pub per_patch_ms: f64,

@@ -1,25 +1,21 @@
 //! Patch-sparse execution: the network runs only on the selected patches, gathered with a
-//! halo of its receptive radius into batches; everything else is bicubic. Inside a
+//! halo of its receptive radius into windows (shared by neighbours, see [`window`]) and
+//! batches of equal windows; everything else is bicubic. Inside a
 //! selected patch the output equals dense SR. Around it, the SR its halo produced is
 //! feathered into the bicubic neighbours over a band, so no seam shows.
 
-use super::Grid;
+use super::{Grid, window};
 use crate::error::{Error, Result};
 use crate::imaging::{Region, RgbaImage, bicubic, quantize};
 use crate::tile;
-use crate::upscale::{Progress, Upscaler};
+use crate::graph::Sides;
+use crate::upscale::{Progress, Upscaler, margins};
 
-/// The LR window a patch is computed in: `side` pixels (or the whole image, if smaller),
-/// shifted inside the image so the patch keeps at least `halo` pixels of context on every
-/// side that is not the image border. Same-sized windows batch together.
-fn window(patch: Region, halo: usize, side: (usize, usize), image: (usize, usize)) -> Region {
-    let start = |p: usize, s: usize, n: usize| p.saturating_sub(halo).min(n - s);
-    Region { x: start(patch.x, side.0, image.0), y: start(patch.y, side.1, image.1), width: side.0, height: side.1 }
-}
-
-/// The default feathering band in output pixels: a quarter of an output patch.
+/// The default feathering band in output pixels: an eighth of an output patch. The band
+/// is computed by the network too (its windows keep that much more than the patch), so
+/// it is kept narrow: wide enough to hide the seam, not a second patch.
 pub fn default_band(patch: usize, scale: usize) -> usize {
-    patch * scale / 4
+    (patch * scale / 8).max(1)
 }
 
 /// Which SR pixels the output takes, and how much of each: 1 inside a selected patch,
@@ -29,12 +25,6 @@ pub struct Feather {
     alpha: Vec<f32>,
     /// Position in the selection of the patch a pixel's SR comes from.
     owner: Vec<u32>,
-}
-
-/// The LR windows of the selected patches, all the same size, for a network of `halo`.
-pub fn windows(grid: &Grid, selected: &[usize], halo: usize) -> Vec<Region> {
-    let side = ((grid.patch + 2 * halo).min(grid.width), (grid.patch + 2 * halo).min(grid.height));
-    selected.iter().map(|&i| window(grid.rect(i), halo, side, (grid.width, grid.height))).collect()
 }
 
 /// The output pixels a selected patch may write: its core and the band around it, within
@@ -47,6 +37,7 @@ fn reach(core: Region, win: Region, s: usize, band: usize) -> (Region, Region) {
 }
 
 impl Feather {
+    /// `windows` holds the window of every selected patch, in selection order.
     pub fn new(grid: &Grid, selected: &[usize], windows: &[Region], s: usize, band: usize) -> Self {
         let (ow, oh) = (grid.width * s, grid.height * s);
         let mut f = Feather { alpha: vec![0.0; ow * oh], owner: vec![u32::MAX; ow * oh] };
@@ -86,13 +77,43 @@ impl Feather {
 }
 
 impl Upscaler {
+    /// The windows patch-sparse execution computes for `selected`.
+    pub fn plan(&self, grid: &Grid, selected: &[usize]) -> window::Plan {
+        window::plan(grid, selected, self.halo(), self.tile_size())
+    }
+
+    /// Multiply-accumulates of dense tiled execution (halos shrinking layer by layer).
+    pub fn dense_work(&self, width: usize, height: usize) -> u64 {
+        let (graph, a) = (self.network().graph(), self.network().analysis());
+        self.tiles(width, height).iter().map(|t| a.macs(graph, t.padded.width, t.padded.height, margins(t.padded, t.core))).sum()
+    }
+
+    /// What each window of `plan` leaves out: its core and `band` output pixels around it
+    /// are wanted, the rest of its halo only feeds them.
+    fn drops(&self, plan: &window::Plan, band: usize) -> Vec<Sides> {
+        let b = band.div_ceil(self.scale());
+        plan.windows
+            .iter()
+            .zip(&plan.cores)
+            .map(|(w, c)| margins(*w, c.expanded(b, w)))
+            .collect()
+    }
+
+    /// Multiply-accumulates of patch-sparse execution of `selected`, as a share of dense
+    /// SR's: its windows, or dense SR where they would cost more.
+    pub fn sparse_work(&self, grid: &Grid, selected: &[usize], band: usize) -> f64 {
+        let (graph, a) = (self.network().graph(), self.network().analysis());
+        let plan = self.plan(grid, selected);
+        let sparse: u64 = plan.windows.iter().zip(self.drops(&plan, band)).map(|(w, d)| a.macs(graph, w.width, w.height, d)).sum();
+        let dense = self.dense_work(grid.width, grid.height);
+        sparse.min(dense) as f64 / dense.max(1) as f64
+    }
+
     /// Upscales `lr` with the network on the `selected` patches of `grid` and bicubic
     /// elsewhere. `band` (output pixels) is clipped to what the halo computed.
     pub async fn upscale_patches(&self, lr: &RgbaImage, grid: &Grid, selected: &[usize], band: usize, progress: &mut impl Progress) -> Result<RgbaImage> {
         let (ow, oh) = self.output_size(lr.width, lr.height)?;
-        if (grid.width, grid.height) != (lr.width, lr.height) {
-            return Err(Error::InvalidArgument(format!("grid is {}x{}, image {}x{}", grid.width, grid.height, lr.width, lr.height)));
-        }
+        grid.check(lr)?;
         if let Some(&bad) = selected.iter().find(|&&i| i >= grid.len()) {
             return Err(Error::InvalidArgument(format!("patch {bad} is not in a grid of {} patches", grid.len())));
         }
@@ -101,37 +122,58 @@ impl Upscaler {
         if selected.is_empty() {
             return Ok(out);
         }
-        let halo = self.network().analysis().receptive_radius;
-        let band = band.min(halo * s);
-        let wins = windows(grid, selected, halo);
-        let feather = Feather::new(grid, selected, &wins, s, band);
-        let (sw, sh) = (wins[0].width, wins[0].height);
-        let bytes = tile::peak_bytes_per_pixel(self.network().graph(), self.network().analysis()) * (sw * sh) as u64;
-        let per_batch = ((self.info().backend.max_tensor_bytes / bytes.max(1)) as usize).max(1);
+        let band = band.min(self.halo() * s);
+        let plan = self.plan(grid, selected);
+        let feather = Feather::new(grid, selected, &plan.per_patch(), s, band);
+        if self.sparse_work(grid, selected, band) >= 1.0 {
+            // Scattered tickets whose windows would cost more than the whole image: dense SR
+            // is cheaper and equal inside the patches (with more context in the band).
+            let dense = self.upscale(lr, progress).await?;
+            feather.blend(&mut out, &dense.planes(dense.full()));
+            return Ok(out);
+        }
+        let bpp = tile::peak_bytes_per_pixel(self.network().analysis());
 
+        // Batches of equal-sized windows, each as large as one tensor may be: every run
+        // of the network costs a fixed overhead, so windows that differ only in what they
+        // may drop share a run that drops what all of them may.
+        let drops = self.drops(&plan, band);
+        let key = |w: usize| (plan.windows[w].width, plan.windows[w].height);
+        let mut order: Vec<usize> = (0..plan.windows.len()).collect();
+        order.sort_by_key(|&w| (key(w), w));
+        let mut batches: Vec<&[usize]> = Vec::new();
+        for same in order.chunk_by(|&a, &b| key(a) == key(b)) {
+            let w = plan.windows[same[0]];
+            let per_batch = ((self.max_tensor_bytes() / (bpp * (w.width * w.height) as u64).max(1)) as usize).max(1);
+            batches.extend(same.chunks(per_batch));
+        }
         let mut sr = vec![0f32; 3 * ow * oh];
-        let batches: Vec<usize> = (0..selected.len()).step_by(per_batch).collect();
-        for (b, &first) in batches.iter().enumerate() {
-            let last = (first + per_batch).min(selected.len());
-            let mut input = Vec::with_capacity((last - first) * 3 * sw * sh);
-            for w in &wins[first..last] {
-                input.extend(lr.planes(*w));
+        for (b, batch) in batches.iter().enumerate() {
+            let (sw, sh) = key(batch[0]);
+            let drop: Sides = std::array::from_fn(|k| batch.iter().map(|&w| drops[w][k]).min().unwrap_or(0));
+            let mut input = Vec::with_capacity(batch.len() * 3 * sw * sh);
+            for &w in *batch {
+                input.extend(lr.planes(plan.windows[w]));
             }
-            let planes = self.run_batch(input, last - first, sh, sw).await?;
-            let (ww, wh) = (sw * s, sh * s);
-            for k in first..last {
-                let out_win = &planes[(k - first) * 3 * ww * wh..(k - first + 1) * 3 * ww * wh];
-                let win = wins[k];
-                let (_, ring) = reach(grid.rect(selected[k]), win, s, band);
-                for y in ring.y..ring.y + ring.height {
-                    for x in ring.x..ring.x + ring.width {
-                        let o = y * ow + x;
-                        if feather.owner[o] != k as u32 {
-                            continue;
-                        }
-                        let src = (y - win.y * s) * ww + (x - win.x * s);
-                        for ch in 0..3 {
-                            sr[ch * ow * oh + o] = out_win[ch * ww * wh + src];
+            let planes = self.run_batch(input, batch.len(), sh, sw, drop).await?;
+            // Each output covers its window less `drop`, in output pixels.
+            let (ww, wh) = ((sw - drop[0] - drop[2]) * s, (sh - drop[1] - drop[3]) * s);
+            for (n, &w) in batch.iter().enumerate() {
+                let out_win = &planes[n * 3 * ww * wh..(n + 1) * 3 * ww * wh];
+                let win = plan.windows[w];
+                let (x0, y0) = ((win.x + drop[0]) * s, (win.y + drop[1]) * s);
+                for k in (0..selected.len()).filter(|&k| plan.window_of[k] == w) {
+                        let (_, ring) = reach(grid.rect(selected[k]), win, s, band);
+                    for y in ring.y..ring.y + ring.height {
+                        for x in ring.x..ring.x + ring.width {
+                            let o = y * ow + x;
+                            if feather.owner[o] != k as u32 {
+                                continue;
+                            }
+                            let src = (y - y0) * ww + (x - x0);
+                            for ch in 0..3 {
+                                sr[ch * ow * oh + o] = out_win[ch * ww * wh + src];
+                            }
                         }
                     }
                 }
@@ -156,20 +198,6 @@ mod tests {
             [((x * 37 + y * 11) % 256) as u8, ((x * y) % 251) as u8, ((x ^ y) * 9 % 256) as u8, 255]
         });
         RgbaImage::new(w, h, data.collect()).unwrap()
-    }
-
-    #[test]
-    fn windows_keep_the_halo_inside_the_image() {
-        let img = (50, 40);
-        for patch in [Region { x: 0, y: 0, width: 8, height: 8 }, Region { x: 48, y: 32, width: 2, height: 8 }, Region { x: 24, y: 16, width: 8, height: 8 }] {
-            let w = window(patch, 5, (18, 18), img);
-            assert!(w.x + w.width <= img.0 && w.y + w.height <= img.1);
-            // Context on each side is at least the halo, unless that side is the image border.
-            assert!(patch.x - w.x >= 5 || w.x == 0);
-            assert!(w.x + w.width - (patch.x + patch.width) >= 5 || w.x + w.width == img.0);
-            assert!(patch.y - w.y >= 5 || w.y == 0);
-            assert!(w.y + w.height - (patch.y + patch.height) >= 5 || w.y + w.height == img.1);
-        }
     }
 
     #[test]

@@ -1,0 +1,37 @@
+// Runs a browser benchmark suite (web/bench.js) in headless Chromium on WebGPU, prints its
+// table and saves it as JSON under tests/output/.
+//   node bench/run.mjs tickets [--model upscalerjs-rdn-x2] [--size 256] [--patch 32]
+//                              [--scorer laplacian] [--keeps 1,0.5,0.25,0.1] [--reps 2]
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { start, OUTPUT } from '../e2e/browser.mjs';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    model: { type: 'string' }, image: { type: 'string' }, size: { type: 'string' }, patch: { type: 'string' },
+    scorer: { type: 'string' }, keeps: { type: 'string' }, reps: { type: 'string' },
+  },
+});
+const suite = positionals[0] ?? 'tickets';
+const config = { suite, ...values };
+for (const k of ['size', 'patch', 'reps']) if (k in config) config[k] = Number(config[k]);
+if (config.keeps) config.keeps = config.keeps.split(',').map(Number);
+
+const env = await start();
+try {
+  const page = await env.browser.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${env.base}/web/bench.html`);
+  page.setDefaultTimeout(0);
+  const result = await page.evaluate((c) => window.ticketsrBench.run(c), config);
+  result.browser = env.browser.version();
+  result.date = new Date().toISOString();
+  console.log(`${suite}: ${result.model}, ${result.size.join('x')} in, on ${result.backend.kind} (${result.backend.adapter}), ${result.browser}`);
+  console.table(result.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? +v.toFixed(3) : v]))));
+  const file = new URL(`bench-${suite}-${result.model}-${result.size[0]}-p${result.patch}.json`, OUTPUT);
+  writeFileSync(file, JSON.stringify(result, null, 2));
+  console.log(`saved ${file.pathname}`);
+} finally {
+  await env.stop();
+}

@@ -1,0 +1,112 @@
+// Winning-ticket patches in the page: the overlay outlines the selected patches, the keep
+// slider changes how many and reruns the network on them, hovering tells a patch's score
+// and gain, and the evaluation chart compares every scorer with dense SR and bicubic.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { start, settled, OUTPUT } from './browser.mjs';
+
+let env;
+before(async () => { env = await start(); });
+after(async () => { await env?.stop(); });
+
+/** Patches whose outline (the overlay's opaque green border) is drawn on the canvas. */
+function outlined(page) {
+  return page.evaluate(() => {
+    const canvas = document.getElementById('overlay-canvas');
+    const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    const { cols, rows, patch } = window.ticketsrDemo.tickets.grid;
+    const side = patch * (canvas.width / window.ticketsrDemo.tickets.grid.width);
+    const found = [];
+    for (let r = 0; r < rows; r += 1) {
+      for (let c = 0; c < cols; c += 1) {
+        const x = c * side;
+        const y = Math.min(r * side + Math.floor(side / 2), canvas.height - 1);
+        const o = (y * canvas.width + x) * 4;
+        if (d[o] === 0 && d[o + 1] === 255 && d[o + 2] === 120 && d[o + 3] === 255) found.push(r * cols + c);
+      }
+    }
+    return found;
+  });
+}
+
+function srPixels(page) {
+  return page.evaluate(() => {
+    const c = document.getElementById('sr-canvas');
+    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
+  });
+}
+
+test('the keep slider changes the outlined tickets and the output', async () => {
+  const page = await env.browser.newPage({ viewport: { width: 1200, height: 1000 } });
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(`${env.base}/web/?model=upscalerjs-rdn-x2&keep=50&patch=32`);
+  let demo = await settled(page, 1);
+  assert.equal(demo.status, 'done', demo.error);
+  // 128x128 input in 32 px patches: 16 patches, half of them tickets.
+  assert.equal(demo.tickets.patches, 16);
+  assert.equal(demo.result.selected, 8);
+  const half = await outlined(page);
+  assert.equal(half.length, 8, `outlined ${half}`);
+  const before = await srPixels(page);
+
+  await page.fill('#keep', '25');
+  await page.dispatchEvent('#keep', 'input');
+  // The outlines follow the slider at once, before the network reruns.
+  const quarter = await outlined(page);
+  assert.equal(quarter.length, 4, `outlined ${quarter}`);
+  assert.ok(quarter.every((i) => half.includes(i)), 'the top quarter is inside the top half');
+  assert.match(await page.textContent('#keep-value'), /25% \(4 of 16\)/);
+  demo = await settled(page, 2);
+  assert.equal(demo.status, 'done', demo.error);
+  assert.equal(demo.result.selected, 4);
+  const after = await srPixels(page);
+  assert.equal(after.length, before.length);
+  const changed = after.filter((v, i) => v !== before[i]).length;
+  assert.ok(changed > 1000, `only ${changed} bytes of the output changed`);
+
+  // Hovering a patch tells its score, its gain over bicubic and whether it won.
+  const box = await page.locator('#overlay-canvas').boundingBox();
+  const first = quarter[0];
+  const g = demo.tickets.grid;
+  const cx = box.x + ((first % g.cols) + 0.5) * (box.width / g.cols);
+  const cy = box.y + (Math.floor(first / g.cols) + 0.5) * (box.height / g.rows);
+  await page.mouse.move(cx, cy);
+  await page.waitForSelector('#patch-tip:not([hidden])');
+  assert.match(await page.textContent('#patch-tip'), new RegExp(`patch ${first} .* score [-\\d.e+]+ · gain [-+]\\d+\\.\\d\\d dB · ticket \\(SR\\)`));
+  await page.screenshot({ path: new URL('tickets.png', OUTPUT).pathname, fullPage: true });
+  assert.deepEqual(pageErrors, []);
+  await page.close();
+});
+
+test('the evaluation chart compares every scorer with dense SR and bicubic', async () => {
+  const page = await env.browser.newPage({ viewport: { width: 1200, height: 1200 } });
+  await page.goto(`${env.base}/web/?model=upscalerjs-rdn-x2&keep=25&patch=32`);
+  await settled(page, 1);
+  await page.click('#evaluate-scorers');
+  await page.waitForFunction(() => window.ticketsrDemo.evaluation || window.ticketsrDemo.status === 'error', null, { timeout: 600_000 });
+  const demo = await page.evaluate(() => window.ticketsrDemo);
+  assert.equal(demo.error, null);
+  const e = demo.evaluation;
+  assert.deepEqual(e.curves.map((c) => c.scorer), ['gradient', 'laplacian', 'contrast', 'oracle', 'stdo', 'random']);
+  for (const c of e.curves) {
+    const first = c.points[0];
+    const last = c.points[c.points.length - 1];
+    // Keeping nothing is bicubic, everything is dense SR.
+    assert.ok(Math.abs(first.psnr - e.bicubic_psnr) < 1e-6 && Math.abs(last.psnr - e.dense_psnr) < 1e-6, JSON.stringify(c.points));
+    assert.equal(c.scores.length, 16);
+  }
+  // The chart is drawn: its canvas holds the curves' colours.
+  const inked = await page.evaluate(() => {
+    const c = document.getElementById('chart');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) n += d[i] > 0 ? 1 : 0;
+    return n;
+  });
+  assert.ok(inked > 2000, `only ${inked} chart pixels drawn`);
+  assert.equal(await page.isHidden('#chart-figure'), false);
+  console.log(`chart on the sample (fast model): bicubic ${e.bicubic_psnr.toFixed(2)}, dense ${e.dense_psnr.toFixed(2)} dB; ` +
+    e.curves.map((c) => `${c.scorer} @25% ${c.points.find((p) => p.keep === 0.25).psnr.toFixed(2)}`).join(', '));
+  await page.close();
+});

@@ -1,0 +1,66 @@
+// The evaluation chart: PSNR against keep ratio, one line per scorer, with dense SR and
+// bicubic as the two references every ticket selection lies between.
+
+const COLOURS = {
+  laplacian: '#d62728', gradient: '#ff7f0e', contrast: '#9467bd',
+  oracle: '#2ca02c', stdo: '#17becf', random: '#7f7f7f',
+};
+
+export function drawChart(canvas, evaluation) {
+  const ctx = canvas.getContext('2d');
+  const { width, height } = canvas;
+  const pad = { left: 56, right: 120, top: 40, bottom: 38 };
+  ctx.clearRect(0, 0, width, height);
+  ctx.font = '12px system-ui, sans-serif';
+  const values = [evaluation.bicubic_psnr, evaluation.dense_psnr,
+    ...evaluation.curves.flatMap((c) => c.points.map((p) => p.psnr))].filter(Number.isFinite);
+  let lo = Math.min(...values);
+  let hi = Math.max(...values);
+  const margin = Math.max(0.1, (hi - lo) * 0.08);
+  lo -= margin;
+  hi += margin;
+  const x = (keep) => pad.left + keep * (width - pad.left - pad.right);
+  const y = (psnr) => height - pad.bottom - ((psnr - lo) / (hi - lo)) * (height - pad.top - pad.bottom);
+
+  ctx.strokeStyle = '#999';
+  ctx.fillStyle = '#333';
+  ctx.beginPath();
+  ctx.moveTo(pad.left, pad.top);
+  ctx.lineTo(pad.left, height - pad.bottom);
+  ctx.lineTo(width - pad.right, height - pad.bottom);
+  ctx.stroke();
+  for (const k of [0, 0.25, 0.5, 0.75, 1]) {
+    ctx.fillText(`${k * 100}%`, x(k) - 10, height - pad.bottom + 16);
+  }
+  ctx.fillText('keep ratio', (width - pad.right) / 2, height - 4);
+  for (let i = 0; i <= 4; i += 1) {
+    const v = lo + ((hi - lo) * i) / 4;
+    ctx.fillText(v.toFixed(2), 8, y(v) + 4);
+  }
+  const hiRef = Math.max(evaluation.dense_psnr, evaluation.bicubic_psnr);
+  const reference = (value, label, colour) => {
+    ctx.strokeStyle = colour;
+    ctx.setLineDash([5, 4]);
+    ctx.beginPath();
+    ctx.moveTo(x(0), y(value));
+    ctx.lineTo(x(1), y(value));
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.fillStyle = colour;
+    ctx.fillText(`${label} ${value.toFixed(2)} dB`, x(1) + 6, y(value) + (value === hiRef ? -2 : 12));
+  };
+  reference(evaluation.dense_psnr, 'dense', '#000');
+  reference(evaluation.bicubic_psnr, 'bicubic', '#888');
+
+  evaluation.curves.forEach((curve, i) => {
+    const colour = COLOURS[curve.scorer] ?? '#000';
+    ctx.strokeStyle = colour;
+    ctx.fillStyle = colour;
+    ctx.lineWidth = curve.scorer === 'random' ? 1 : 2;
+    ctx.beginPath();
+    curve.points.forEach((p, j) => (j ? ctx.lineTo(x(p.keep), y(p.psnr)) : ctx.moveTo(x(p.keep), y(p.psnr))));
+    ctx.stroke();
+    ctx.lineWidth = 1;
+    ctx.fillText(`— ${curve.scorer}`, pad.left + 8 + (i % 3) * 90, pad.top - 26 + Math.floor(i / 3) * 15);
+  });
+}
