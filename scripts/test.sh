@@ -9,12 +9,14 @@ scripts/setup.sh
 echo "== native tests"
 cargo test -p ticketsr
 
-echo "== browser package"
-scripts/build-web.sh
-
+# The wasm tests build the library with wasm-bindgen-test's features and build-web.sh
+# without them; in this order a rerun never links a test against the other build.
 echo "== wasm tests in headless Chromium (WebGPU through SwiftShader)"
 CHROMEDRIVER=$(command -v chromedriver) WASM_BINDGEN_TEST_TIMEOUT=600 \
   cargo test --release --target wasm32-unknown-unknown -p ticketsr --test browser
+
+echo "== browser package"
+scripts/build-web.sh
 
 echo "== end-to-end tests of the page"
 (cd tests && node --test --test-concurrency=1 e2e/)

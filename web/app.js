@@ -164,18 +164,42 @@ function showKeep() {
   $('keep-value').textContent = `${$('keep').value}%` + (patches ? ` (${Math.round(keepRatio() * patches)} of ${patches})` : '');
 }
 
+/// Runs `body(signal)` as the page's one task: starting a task aborts the one in flight,
+/// and the outcome (done, cancelled, or an error) reaches the status line.
+async function task(status, body) {
+  controller?.abort();
+  const own = (controller = new AbortController());
+  clearError();
+  demo.status = status;
+  $('cancel').disabled = false;
+  $('run').disabled = true;
+  try {
+    await body(own.signal);
+    if (controller === own) demo.status = 'done';
+  } catch (e) {
+    if (controller !== own) return;
+    if (e.name === 'AbortError') {
+      setStatus('Cancelled.');
+      demo.status = 'cancelled';
+    } else {
+      showError(e.message);
+      setStatus('Failed.');
+      demo.status = 'error';
+    }
+  } finally {
+    if (controller === own) {
+      $('cancel').disabled = true;
+      $('run').disabled = false;
+      $('progress').value = 0;
+    }
+  }
+}
+
 async function run() {
   if (!upscaler || !image) return;
   clearTimeout(rerun);
-  controller?.abort();
-  controller = new AbortController();
-  const { signal } = controller;
-  clearError();
-  demo.status = 'running';
-  $('cancel').disabled = false;
-  $('run').disabled = true;
   $('download').classList.add('disabled');
-  try {
+  await task('running', async (signal) => {
     const c = await prepare(signal);
     const { scale, input, base } = c;
     draw($('input-canvas'), input);
@@ -228,22 +252,8 @@ async function run() {
       keep: opts.keep, selected: tickets.selected.length,
       sinceLoadMs: performance.now(),
     };
-    demo.status = 'done';
     setStatus(`Done in ${srMs.toFixed(0)} ms on ${demo.info.backend.adapter}.`);
-  } catch (e) {
-    if (e.name === 'AbortError') {
-      setStatus('Cancelled.');
-      demo.status = 'cancelled';
-    } else {
-      showError(e.message);
-      setStatus('Failed.');
-      demo.status = 'error';
-    }
-  } finally {
-    $('cancel').disabled = true;
-    $('run').disabled = false;
-    $('progress').value = 0;
-  }
+  });
 }
 
 /// Evaluation mode's chart: PSNR against keep ratio for every scorer, dense and bicubic.
@@ -253,13 +263,7 @@ async function chartScorers() {
     showError('The chart treats the image as the original: tick "Evaluate against the original" first.');
     return;
   }
-  controller?.abort();
-  controller = new AbortController();
-  const { signal } = controller;
-  clearError();
-  demo.status = 'evaluating';
-  $('cancel').disabled = false;
-  try {
+  await task('evaluating', async (signal) => {
     const onProgress = (done, total) => {
       $('progress').value = done / total;
       setStatus(`Evaluating scorers: dense SR tile ${done} of ${total}`);
@@ -268,20 +272,8 @@ async function chartScorers() {
     demo.evaluation = evaluation;
     $('chart-figure').hidden = false;
     drawChart($('chart'), evaluation);
-    demo.status = 'done';
     setStatus('Scorers evaluated.');
-  } catch (e) {
-    if (e.name === 'AbortError') {
-      setStatus('Cancelled.');
-      demo.status = 'cancelled';
-    } else {
-      showError(e.message);
-      demo.status = 'error';
-    }
-  } finally {
-    $('cancel').disabled = true;
-    $('progress').value = 0;
-  }
+  });
 }
 
 function showPatchTip(e) {
