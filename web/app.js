@@ -118,7 +118,7 @@ async function prepare(signal) {
     const input = evaluate ? downscale(image, scale) : image;
     const t = performance.now();
     const base = await bicubic.upscale(input, { signal });
-    cache = { key, scale, evaluate, input, base, bicubicMs: performance.now() - t, scores: new Map(), denseMs: null };
+    cache = { key, scale, evaluate, input, base, bicubicMs: performance.now() - t, scores: new Map(), costs: new Map(), denseMs: null };
   }
   return cache;
 }
@@ -256,6 +256,36 @@ async function run() {
   });
 }
 
+/// Sets the keep ratio to what a time budget pays for, at this device's measured cost.
+async function fitBudget() {
+  const ms = Number($('budget').value);
+  if (!upscaler || !image) return;
+  if (!(ms > 0)) {
+    showError('Enter a time budget in milliseconds.');
+    return;
+  }
+  let fitted = false;
+  await task('measuring', async (signal) => {
+    const c = await prepare(signal);
+    const opts = ticketOptions();
+    const key = `${opts.scorer}/${opts.patchSize}`;
+    if (!c.costs.has(key)) {
+      setStatus('Measuring the cost per patch: a warm-up, one patch, a quarter of them…');
+      const onProgress = (done, total) => { $('progress').value = done / total; };
+      c.costs.set(key, await upscaler.measurePatchCost(c.input, { scorer: opts.scorer, patchSize: opts.patchSize, onProgress, signal }));
+    }
+    const cost = c.costs.get(key);
+    const { grid, scores } = await scoresFor(c, opts, signal);
+    const k = selectPatches(scores, { budget: { ms, cost } }).length;
+    const n = grid.cols * grid.rows;
+    $('keep').value = String(Math.round((k / n) * 100));
+    demo.budget = { ms, cost, patches: k, of: n };
+    setStatus(`${cost.fixedMs.toFixed(0)} ms + ${cost.perPatchMs.toFixed(0)} ms per patch: ${k} of ${n} patches fit in ${ms} ms.`);
+    fitted = true;
+  });
+  if (fitted) await run();
+}
+
 /// Evaluation mode's chart: PSNR against keep ratio for every scorer, dense and bicubic.
 async function chartScorers() {
   if (!upscaler || !image) return;
@@ -331,6 +361,7 @@ function wire() {
   $('show-tickets').addEventListener('change', drawOverlay);
   $('show-heat').addEventListener('change', drawOverlay);
   $('evaluate-scorers').addEventListener('click', chartScorers);
+  $('fit-budget').addEventListener('click', fitBudget);
   $('overlay-canvas').addEventListener('mousemove', showPatchTip);
   $('overlay-canvas').addEventListener('mouseleave', () => { $('patch-tip').hidden = true; });
   $('slider').addEventListener('input', (e) => {

@@ -21,9 +21,9 @@ mod cli {
     use serde_json::json;
     use ticketsr::imaging::{self, bicubic, metrics};
     use ticketsr::model::{self, espcn, format, tfjs, wdsr};
-    use ticketsr::patch::score::Scorer;
+    use ticketsr::patch::score::{self, Scorer};
     use ticketsr::patch::select::{Selection, select};
-    use ticketsr::patch::{Tickets, evaluate, overlay};
+    use ticketsr::patch::{Grid, Tickets, evaluate, overlay};
     use ticketsr::{Backend, BackendChoice, Error, ModelFile, Progress, Result, Upscaler};
 
     /// The bundled default: UpscalerJS's x2 RDN, converted (see web/models/README.md).
@@ -86,8 +86,12 @@ mod cli {
             run: RunArgs,
             /// Run the network only on this share of the patches (winning tickets); the rest
             /// is bicubic. Dense when absent.
-            #[arg(long)]
+            #[arg(long, conflicts_with = "budget_ms")]
             keep: Option<f64>,
+            /// Run the network on as many of the best patches as fit in this many
+            /// milliseconds, at a cost per patch measured on this image and device first.
+            #[arg(long)]
+            budget_ms: Option<f64>,
             /// Scorer that picks the tickets: gradient, laplacian, contrast or random.
             #[arg(long, default_value = "gradient")]
             scorer: String,
@@ -247,16 +251,29 @@ mod cli {
     async fn execute(cli: Cli) -> Result<serde_json::Value> {
         let json = cli.json;
         match cli.command {
-            Command::Upscale { input, output, run, keep, scorer, patch, seed, overlay } => {
+            Command::Upscale { input, output, run, keep, budget_ms, scorer, patch, seed, overlay } => {
                 let model = load_model(run.model.as_deref())?;
                 let img = load_image(&input)?;
                 let up = upscaler(&model, &run).await?;
+                let scorer: Scorer = scorer.parse()?;
+                let mut cost = None;
+                let selection = match (keep, budget_ms) {
+                    (Some(k), _) => Some(Selection::Keep(k)),
+                    (None, Some(ms)) => {
+                        let grid = Grid::new(img.width, img.height, patch)?;
+                        let scores = score::score(scorer, &img, &grid, None, up.device(), seed).await?;
+                        let c = up.measure_cost(&img, &grid, &scores, &mut bar(json)).await?;
+                        cost = Some(c);
+                        Some(Selection::Budget { ms, cost: c })
+                    }
+                    (None, None) => None,
+                };
                 let start = Instant::now();
-                let (out, tickets) = match keep {
-                    None if overlay.is_some() => return Err(Error::InvalidArgument("--overlay needs --keep".into())),
+                let (out, tickets) = match selection {
+                    None if overlay.is_some() => return Err(Error::InvalidArgument("--overlay needs --keep or --budget-ms".into())),
                     None => (up.upscale(&img, &mut bar(json)).await?, None),
-                    Some(k) => {
-                        let tickets = Tickets { patch, scorer: scorer.parse()?, selection: Selection::Keep(k), seed };
+                    Some(selection) => {
+                        let tickets = Tickets { patch, scorer, selection, seed };
                         let run = up.upscale_tickets(&img, &tickets, &mut bar(json)).await?;
                         (run.image.clone(), Some(run))
                     }
@@ -270,6 +287,7 @@ mod cli {
                     "command": "upscale", "input": input, "output": output,
                     "width": out.width, "height": out.height, "ms": ms, "info": up.info(),
                     "patches": tickets.as_ref().map(|t| t.grid.len()), "selected": tickets.map(|t| t.selected),
+                    "cost": cost,
                 }))
             }
             Command::Eval { hr, run, shave, save_dir } => {

@@ -44,7 +44,13 @@ export interface UpscaleOptions extends PatchOptions {
   /** Run the network exactly on these patches (indices into the `patchSize` grid,
    *  e.g. from `selectPatches`). Not together with `keep`. */
   selected?: Uint32Array | number[];
+  /** Run the network on as many of the best patches as fit in this many milliseconds,
+   *  at the per-frame `cost` that `measurePatchCost` measured. Not with `keep`/`selected`. */
+  budgetMs?: number;
+  cost?: CostModel;
 }
+/** Milliseconds per frame of patch-sparse SR on this device: `fixedMs + k * perPatchMs`. */
+export interface CostModel { fixedMs: number; perPatchMs: number; }
 /** LR-only scorers run on the GPU; "oracle" and "stdo" need the HR original. */
 export type Scorer = "gradient" | "laplacian" | "contrast" | "oracle" | "stdo" | "random";
 export interface PatchOptions {
@@ -344,12 +350,19 @@ impl Upscaler {
         let sparse = prepared.and_then(|p| {
             let keep: Option<f64> = field(&options, "keep")?;
             let selected: Option<Vec<usize>> = field(&options, "selected")?;
+            let budget: Option<f64> = field(&options, "budgetMs")?;
             let (patch, scorer, seed) = patch_options(&options)?;
-            let mode = match (keep, selected) {
-                (None, None) => Mode::Dense,
-                (Some(k), None) => Mode::Tickets(Tickets { patch, scorer, selection: Selection::Keep(k), seed }),
-                (None, Some(sel)) => Mode::Patches(Grid::new(p.2.width, p.2.height, patch)?, sel),
-                (Some(_), Some(_)) => return Err(Error::InvalidArgument("give `keep` or `selected`, not both".into())),
+            let tickets = |selection| Mode::Tickets(Tickets { patch, scorer, selection, seed });
+            let mode = match (keep, selected, budget) {
+                (None, None, None) => Mode::Dense,
+                (Some(k), None, None) => tickets(Selection::Keep(k)),
+                (None, Some(sel), None) => Mode::Patches(Grid::new(p.2.width, p.2.height, patch)?, sel),
+                (None, None, Some(ms)) => {
+                    let cost = field(&options, "cost")?
+                        .ok_or_else(|| Error::InvalidArgument("`budgetMs` needs the `cost` that measurePatchCost measured".into()))?;
+                    tickets(Selection::Budget { ms, cost })
+                }
+                _ => return Err(Error::InvalidArgument("give one of `keep`, `selected` and `budgetMs`".into())),
             };
             Ok((p, mode))
         });
@@ -402,6 +415,33 @@ impl Upscaler {
             .await
             .map_err(to_js)?;
             to_js_value(&serde_json::json!({ "grid": grid, "scorer": scorer, "scores": scores })).map_err(to_js)
+        })
+    }
+
+    /// Times patch-sparse SR of this image on this device (a warm-up, the best patch, the
+    /// best quarter) and fits the per-frame cost that `budgetMs` selections use.
+    #[wasm_bindgen(js_name = measurePatchCost, unchecked_return_type = "Promise<CostModel>")]
+    pub fn measure_patch_cost(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ImageData | ImageLike")] image: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "UpscaleOptions")] options: JsValue,
+    ) -> Promise {
+        let prepared = self.get().and_then(|up| {
+            let (patch, scorer, seed) = patch_options(&options)?;
+            let img = read_image(&image)?;
+            up.output_size(img.width, img.height)?;
+            let grid = Grid::new(img.width, img.height, patch)?;
+            Ok((up, img, grid, scorer, seed, JsProgress::from_options(&options)?))
+        });
+        future_to_promise(async move {
+            let (up, img, grid, scorer, seed, mut progress) = prepared.map_err(to_js)?;
+            let cost = async {
+                let scores = score::score(scorer, &img, &grid, None, up.device(), seed).await?;
+                up.measure_cost(&img, &grid, &scores, &mut progress).await
+            }
+            .await
+            .map_err(to_js)?;
+            to_js_value(&cost).map_err(to_js)
         })
     }
 

@@ -173,7 +173,8 @@ async fn bad_input_through_the_js_api_is_an_error() {
     };
     let selected = js_sys::Array::of1(&JsValue::from(99));
     for (opts, want) in [
-        (options(&[("keep", JsValue::from(0.5)), ("selected", selected.clone().into())]), "not both"),
+        (options(&[("keep", JsValue::from(0.5)), ("selected", selected.clone().into())]), "give one of"),
+        (options(&[("budgetMs", JsValue::from(100))]), "needs the `cost`"),
         (options(&[("selected", selected.into()), ("patchSize", JsValue::from(8))]), "not in a grid of 4"),
         (options(&[("keep", JsValue::from(0.5)), ("scorer", "sobel".into())]), "sobel"),
         (options(&[("keep", JsValue::from(0.5)), ("scorer", "oracle".into())]), "needs the HR original"),

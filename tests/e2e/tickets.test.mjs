@@ -79,6 +79,30 @@ test('the keep slider changes the outlined tickets and the output', async () => 
   await page.close();
 });
 
+test('a time budget sets the keep ratio from the measured cost per patch', async () => {
+  const page = await env.browser.newPage();
+  await page.goto(`${env.base}/web/?model=upscalerjs-rdn-x2&keep=100&patch=32`);
+  let demo = await settled(page, 1);
+  assert.equal(demo.status, 'done', demo.error);
+  // Half of what dense SR just took.
+  const budget = Math.round(demo.result.srMs / 2);
+  await page.fill('#budget', String(budget));
+  await page.click('#fit-budget');
+  demo = await settled(page, 2);
+  assert.equal(demo.status, 'done', demo.error);
+  const { cost, patches, of } = demo.budget;
+  assert.ok(cost.fixedMs >= 0 && cost.perPatchMs > 0, JSON.stringify(cost));
+  // The most patches the measured line allows within the budget, and the run used them.
+  assert.ok(patches < of);
+  assert.ok(patches === 0 || cost.fixedMs + patches * cost.perPatchMs <= budget);
+  assert.ok(patches === of || cost.fixedMs + (patches + 1) * cost.perPatchMs > budget);
+  assert.equal(Number(await page.inputValue('#keep')), Math.round((patches / of) * 100));
+  assert.equal(demo.result.selected, patches);
+  console.log(`budget ${budget} ms (half of dense ${demo.result.denseMs?.toFixed(0)} ms): ` +
+    `${cost.fixedMs.toFixed(0)} + ${cost.perPatchMs.toFixed(0)} ms/patch -> ${patches} of ${of} patches, ran in ${demo.result.srMs.toFixed(0)} ms`);
+  await page.close();
+});
+
 test('the evaluation chart compares every scorer with dense SR and bicubic', async () => {
   const page = await env.browser.newPage({ viewport: { width: 1200, height: 1200 } });
   await page.goto(`${env.base}/web/?model=upscalerjs-rdn-x2&keep=25&patch=32`);

@@ -4,7 +4,9 @@
 //! selected patch the output equals dense SR. Around it, the SR its halo produced is
 //! feathered into the bicubic neighbours over a band, so no seam shows.
 
+use super::select::{CostModel, Selection, select};
 use super::{Grid, window};
+use crate::clock;
 use crate::error::{Error, Result};
 use crate::imaging::{Region, RgbaImage, bicubic, quantize};
 use crate::tile;
@@ -77,6 +79,29 @@ impl Feather {
 }
 
 impl Upscaler {
+    /// Measures what patch-sparse execution costs per frame on this device, for the time
+    /// budget selector: after a warm-up run (shader compilation), it times the best patch
+    /// alone and the best quarter of the patches by `scores`, and fits the line through
+    /// them. Neighbouring tickets share windows, so real costs grow slower than the line
+    /// and a budget it allows is kept.
+    pub async fn measure_cost(&self, lr: &RgbaImage, grid: &Grid, scores: &[f32], progress: &mut impl Progress) -> Result<CostModel> {
+        if grid.len() < 2 {
+            return Err(Error::InvalidArgument("measuring the cost per patch needs at least two patches".into()));
+        }
+        let order = select(scores, Selection::Keep(1.0))?;
+        let quarter = (grid.len() / 4).max(2);
+        let band = default_band(grid.patch, self.scale());
+        self.upscale_patches(lr, grid, &order[..quarter], band, progress).await?;
+        let mut time = async |k: usize| -> Result<f64> {
+            let start = clock::now_ms();
+            self.upscale_patches(lr, grid, &order[..k], band, progress).await?;
+            Ok(clock::now_ms() - start)
+        };
+        let one = time(1).await?;
+        let many = time(quarter).await?;
+        CostModel::fit((1, one), (quarter, many))
+    }
+
     /// The windows patch-sparse execution computes for `selected`.
     pub fn plan(&self, grid: &Grid, selected: &[usize]) -> window::Plan {
         window::plan(grid, selected, self.halo(), self.tile_size())
@@ -198,6 +223,18 @@ mod tests {
             [((x * 37 + y * 11) % 256) as u8, ((x * y) % 251) as u8, ((x ^ y) * 9 % 256) as u8, 255]
         });
         RgbaImage::new(w, h, data.collect()).unwrap()
+    }
+
+    #[test]
+    fn the_measured_cost_is_a_line_through_two_timed_runs() {
+        let up = Upscaler::new(&espcn::build(2, 1).unwrap(), Backend::cpu()).unwrap();
+        let lr = textured(64, 64);
+        let grid = Grid::new(64, 64, 8).unwrap();
+        let scores: Vec<f32> = (0..grid.len()).map(|i| (i * 37 % 64) as f32).collect();
+        let cost = pollster::block_on(up.measure_cost(&lr, &grid, &scores, &mut Silent)).unwrap();
+        assert!(cost.fixed_ms >= 0.0 && cost.per_patch_ms > 0.0 && cost.ms(16).is_finite(), "{cost:?}");
+        let one = Grid::new(8, 8, 8).unwrap();
+        assert!(pollster::block_on(up.measure_cost(&textured(8, 8), &one, &[1.0], &mut Silent)).is_err());
     }
 
     #[test]
