@@ -11,6 +11,7 @@ pub mod model;
 pub mod patch;
 pub mod ops;
 pub mod tile;
+pub mod train;
 pub mod upscale;
 
 #[cfg(target_arch = "wasm32")]

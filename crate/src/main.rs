@@ -24,6 +24,8 @@ mod cli {
     use ticketsr::patch::score::{self, Scorer};
     use ticketsr::patch::select::{Selection, select};
     use ticketsr::patch::{Grid, Tickets, evaluate, overlay};
+    use ticketsr::train::data::PatchPairs;
+    use ticketsr::train::{Checkpoint, TrainConfig, Trainer};
     use ticketsr::{Backend, BackendChoice, Error, ModelFile, Progress, Result, Upscaler};
 
     /// The bundled default: UpscalerJS's x2 RDN, converted (see web/models/README.md).
@@ -185,6 +187,43 @@ mod cli {
             #[arg(long, short)]
             output: PathBuf,
         },
+        /// Train a model (from `build` or pretrained weights) on images: L1 loss, Adam,
+        /// cosine decay, random patch pairs made with the project's bicubic convention.
+        Train {
+            /// HR training images (files; a folder takes every image in it).
+            #[arg(required = true)]
+            images: Vec<PathBuf>,
+            /// The model to start from (`ticketsr build ...` for random weights).
+            #[arg(long)]
+            init: Option<PathBuf>,
+            #[arg(long, short)]
+            output: PathBuf,
+            #[arg(long, default_value_t = 1000)]
+            steps: usize,
+            #[arg(long, default_value_t = 16)]
+            batch: usize,
+            /// LR patch side.
+            #[arg(long, default_value_t = 48)]
+            patch: usize,
+            #[arg(long, default_value_t = 1e-3)]
+            lr: f64,
+            #[arg(long, default_value_t = 1e-5)]
+            lr_min: f64,
+            #[arg(long, default_value_t = 0)]
+            seed: u64,
+            /// Where to run: the GPU (Vulkan) when available, else the CPU.
+            #[arg(long, value_enum, default_value = "auto")]
+            backend: BackendArg,
+            /// Save a checkpoint (model, optimizer state, step) in this folder...
+            #[arg(long)]
+            checkpoint: Option<PathBuf>,
+            /// ...every this many steps, and at the end.
+            #[arg(long, default_value_t = 100)]
+            every: usize,
+            /// Continue the run saved in this checkpoint folder (its settings win).
+            #[arg(long, conflicts_with = "init")]
+            resume: Option<PathBuf>,
+        },
         /// Describe a model file.
         Info { model: PathBuf },
     }
@@ -203,6 +242,46 @@ mod cli {
             Error::InvalidModel(m) => Error::InvalidModel(format!("{}: {m}", path.display())),
             e => e,
         })
+    }
+
+    /// Image files among `paths`, a folder standing for the images in it (sorted).
+    fn image_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+        let mut out = Vec::new();
+        for p in paths {
+            if p.is_dir() {
+                let entries = std::fs::read_dir(p).map_err(|e| Error::io(format!("reading {}", p.display()), e))?;
+                let mut files: Vec<PathBuf> = entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|f| f.extension().and_then(|x| x.to_str()).is_some_and(|x| matches!(x.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg" | "webp" | "bmp")))
+                    .collect();
+                files.sort();
+                out.extend(files);
+            } else {
+                out.push(p.clone());
+            }
+        }
+        if out.is_empty() {
+            return Err(Error::InvalidArgument("no training images found".into()));
+        }
+        Ok(out)
+    }
+
+    /// A checkpoint folder: `model.safetensors`, `optimizer.burnpack`, `state.json`.
+    fn save_checkpoint(dir: &Path, c: &Checkpoint) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        write(&dir.join("model.safetensors"), &format::to_bytes(&c.model)?)?;
+        write(&dir.join("optimizer.burnpack"), &c.optimizer)?;
+        let state = json!({ "step": c.step, "config": c.config });
+        write(&dir.join("state.json"), state.to_string().as_bytes())
+    }
+
+    fn load_checkpoint(dir: &Path) -> Result<Checkpoint> {
+        let state: serde_json::Value = serde_json::from_slice(&read(&dir.join("state.json"))?)
+            .map_err(|e| Error::InvalidModel(format!("{}: {e}", dir.join("state.json").display())))?;
+        let config: TrainConfig = serde_json::from_value(state["config"].clone())
+            .map_err(|e| Error::InvalidModel(format!("{}: config: {e}", dir.display())))?;
+        let step = state["step"].as_u64().ok_or_else(|| Error::InvalidModel(format!("{}: no step", dir.display())))? as usize;
+        Ok(Checkpoint { model: load_model(Some(&dir.join("model.safetensors")))?, optimizer: read(&dir.join("optimizer.burnpack"))?, step, config })
     }
 
     fn stem(path: &Path) -> String {
@@ -391,6 +470,57 @@ mod cli {
                     write(&dir.join("tickets.json"), &curves)?;
                 }
                 Ok(result)
+            }
+            Command::Train { images, init, output, steps, batch, patch, lr, lr_min, seed, backend, checkpoint, every, resume } => {
+                let backend = Backend::acquire(backend.into()).await?;
+                let mut trainer = match (&resume, &init) {
+                    (Some(dir), _) => Trainer::resume(&load_checkpoint(dir)?, &backend.device)?,
+                    (None, Some(path)) => {
+                        let config = TrainConfig { steps, batch, patch, lr, lr_min, seed };
+                        Trainer::new(&load_model(Some(path))?, &backend.device, config)?
+                    }
+                    (None, None) => return Err(Error::InvalidArgument("give --init MODEL (e.g. from `ticketsr build`) or --resume DIR".into())),
+                };
+                let config = trainer.config();
+                let files = image_files(&images)?;
+                let hr = files.iter().map(|p| load_image(p)).collect::<Result<Vec<_>>>()?;
+                let scale = trainer.scale();
+                let data = PatchPairs::from_hr(&hr, scale)?;
+                let bar = if json { ProgressBar::hidden() } else { ProgressBar::new(config.steps as u64) };
+                if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} eta {eta} {msg}") {
+                    bar.set_style(style);
+                }
+                bar.set_position(trainer.step_index() as u64);
+                let start = Instant::now();
+                let (mut loss, mut psnr) = (f64::NAN, f64::NAN);
+                while !trainer.is_done() {
+                    let r = trainer.step(&data).await?;
+                    // Running averages over about the last 50 steps.
+                    let k = if loss.is_nan() { 1.0 } else { 0.02 };
+                    loss = if loss.is_nan() { r.loss } else { loss + k * (r.loss - loss) };
+                    psnr = if psnr.is_nan() { r.psnr } else { psnr + k * (r.psnr - psnr) };
+                    bar.set_position(r.step as u64);
+                    bar.set_message(format!("loss {loss:.4} psnr {psnr:.2} dB lr {:.1e}", r.lr));
+                    if let Some(dir) = &checkpoint {
+                        if r.step % every.max(1) == 0 || trainer.is_done() {
+                            save_checkpoint(dir, &trainer.checkpoint().await?)?;
+                        }
+                    }
+                }
+                bar.finish_and_clear();
+                let minutes = start.elapsed().as_secs_f64() / 60.0;
+                let mut model = trainer.model().await?;
+                model.info.notes = format!(
+                    "trained by `ticketsr train` on {} images ({} steps, batch {}, LR patch {}, Adam lr {:e} cosine to {:e}, L1, seed {}), \
+                     {:.1} min on {}; final running loss {loss:.4}, batch PSNR {psnr:.2} dB. {}",
+                    files.len(), config.steps, config.batch, config.patch, config.lr, config.lr_min, config.seed,
+                    minutes, backend.info.adapter, model.info.notes
+                );
+                write(&output, &format::to_bytes(&model)?)?;
+                Ok(json!({
+                    "command": "train", "output": output, "images": files.len(), "steps": config.steps,
+                    "loss": loss, "psnr": psnr, "minutes": minutes, "backend": backend.info, "parameters": model.graph.parameter_count(),
+                }))
             }
             Command::Info { model } => {
                 let m = load_model(Some(&model))?;

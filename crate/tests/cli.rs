@@ -67,3 +67,34 @@ fn bad_inputs_are_clear_errors() {
     assert!(!ok);
     assert!(err.contains("could not decode image"), "{err}");
 }
+
+#[test]
+fn train_writes_a_model_and_a_checkpoint_it_can_resume() {
+    let dir = std::env::temp_dir().join(format!("ticketsr-train-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let photo = common::repo().join("web/media/astronaut-256.png");
+    let (ok, _, err) = ticketsr(&["build", "espcn", "--scale", "2", "-o", &path("init.safetensors"), "--json"]);
+    assert!(ok, "{err}");
+    let train = ["train", photo.to_str().unwrap(), "--init", &path("init.safetensors"), "--steps", "6", "--batch", "2", "--patch", "16", "--backend", "cpu", "--json"];
+    let (ok, v, err) = ticketsr(&[&train[..], &["-o", &path("a.safetensors"), "--checkpoint", &path("ckpt"), "--every", "3"]].concat());
+    assert!(ok, "{err}");
+    assert_eq!((v["steps"].as_u64(), v["images"].as_u64()), (Some(6), Some(1)));
+    assert!(v["loss"].as_f64().unwrap().is_finite());
+    let (ok, info, _) = ticketsr(&["info", &path("a.safetensors"), "--json"]);
+    assert!(ok);
+    assert!(info["info"]["notes"].as_str().unwrap().contains("trained by `ticketsr train` on 1 images (6 steps"));
+    // The checkpoint holds the finished run; resuming it has nothing left to do and writes
+    // the same weights.
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("ckpt/state.json")).unwrap()).unwrap();
+    assert_eq!(state["step"], 6);
+    let (ok, _, err) = ticketsr(&["train", photo.to_str().unwrap(), "--resume", &path("ckpt"), "-o", &path("b.safetensors"), "--backend", "cpu", "--json"]);
+    assert!(ok, "{err}");
+    let load = |name: &str| ticketsr::model::format::from_bytes(&std::fs::read(dir.join(name)).unwrap()).unwrap();
+    assert_eq!(load("a.safetensors").values, load("b.safetensors").values);
+    assert_ne!(load("a.safetensors").values, load("init.safetensors").values);
+    // Neither --init nor --resume is a clear error.
+    let (ok, v, _) = ticketsr(&["train", photo.to_str().unwrap(), "-o", &path("c.safetensors"), "--json"]);
+    assert!(!ok && v["error"].as_str().unwrap().contains("--init"));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -2,7 +2,7 @@
 //! `Param`s inside a `Module`, so the same network runs for inference and trains under
 //! burn's autodiff.
 
-use burn::module::{Module, Param};
+use burn::module::{Module, Param, ParamId};
 use burn::tensor::activation::{prelu, relu, tanh};
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::{ConvOptions, PadMode};
@@ -46,9 +46,15 @@ impl Network {
                 )));
             }
         }
+        // Ids by position, so an optimizer's saved state finds its parameters again when a
+        // checkpoint is resumed into a freshly built network.
         let params = values
             .iter()
-            .map(|v| Param::from_tensor(Tensor::<1>::from_data(TensorData::new(v.clone(), [v.len()]), device)))
+            .enumerate()
+            .map(|(i, v)| {
+                let t = Tensor::<1>::from_data(TensorData::new(v.clone(), [v.len()]), device);
+                Param::initialized(ParamId::from(i as u64), t).set_require_grad(true)
+            })
             .collect();
         Ok(Self { graph, analysis, params })
     }
