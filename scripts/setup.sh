@@ -31,20 +31,29 @@ if [ ! -d tests/node_modules ] || [ tests/package-lock.json -nt tests/node_modul
   (cd tests && npm ci --no-audit --no-fund)
 fi
 
-# Real photos for the winning-ticket tables (`ticketsr tickets`): scikit-image's bundled
-# data (BSD-3-Clause; see skimage/data/README.txt), taken from its PyPI wheel.
-if [ ! -f .media/photos/astronaut.png ]; then
-  echo "setup: scikit-image photos -> .media/photos"
-  mkdir -p .media/photos
+# Real photos from scikit-image's bundled data (BSD-3-Clause; see skimage/data/README.txt),
+# taken from its PyPI wheel: .media/photos for the winning-ticket tables (`ticketsr
+# tickets`), and a disjoint set in .media/scorer-photos that trains the learned scorer
+# (`ticketsr train-scorer`; motorcycle_right is left out, the stereo twin of a test photo).
+if [ ! -f .media/photos/astronaut.png ] || [ ! -f .media/scorer-photos/retina.jpg ]; then
+  echo "setup: scikit-image photos -> .media/photos, .media/scorer-photos"
+  mkdir -p .media/photos .media/scorer-photos
   [ -x .media/venv/bin/pip ] || python3 -m venv .media/venv
-  .media/venv/bin/pip download --quiet --no-deps --only-binary=:all: scikit-image==0.26.0 -d .media/wheels
+  ls .media/wheels/scikit_image-0.26.0-*.whl >/dev/null 2>&1 ||
+    .media/venv/bin/pip download --quiet --no-deps --only-binary=:all: scikit-image==0.26.0 -d .media/wheels
   python3 - .media/wheels/scikit_image-0.26.0-*.whl <<'PY'
 import sys, zipfile, os
-names = ["astronaut.png", "brick.png", "camera.png", "chelsea.png", "coffee.png", "coins.png", "grass.png",
-         "gravel.png", "hubble_deep_field.jpg", "motorcycle_left.png", "rocket.jpg", "moon.png", "README.txt"]
+sets = {
+    ".media/photos": ["astronaut.png", "brick.png", "camera.png", "chelsea.png", "coffee.png", "coins.png",
+                      "grass.png", "gravel.png", "hubble_deep_field.jpg", "motorcycle_left.png", "rocket.jpg",
+                      "moon.png", "README.txt"],
+    ".media/scorer-photos": ["cell.png", "clock_motion.png", "color.png", "ihc.png", "logo.png", "page.png",
+                             "retina.jpg", "text.png", "README.txt"],
+}
 with zipfile.ZipFile(sys.argv[1]) as z:
-    for n in names:
-        with open(os.path.join(".media/photos", n), "wb") as f:
-            f.write(z.read("skimage/data/" + n))
+    for folder, names in sets.items():
+        for n in names:
+            with open(os.path.join(folder, n), "wb") as f:
+                f.write(z.read("skimage/data/" + n))
 PY
 fi

@@ -73,6 +73,13 @@ async function loadModel(bytes, label) {
   upscaler = next;
   bicubic = nextBicubic;
   generation += 1;
+  // The learned scorer predicts the default model's gains; it is offered with that model.
+  const learned = info.model.name === 'upscalerjs-psnr-small-x2';
+  if (learned) {
+    next.loadScorer(new Uint8Array(await (await fetch('models/ticket-scorer-x2.safetensors')).arrayBuffer()));
+  }
+  $('learned-option').disabled = !learned;
+  if (!learned && $('scorer').value === 'learned') $('scorer').value = 'laplacian';
   demo.info = info;
   const b = info.backend;
   const badge = $('backend');

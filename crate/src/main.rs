@@ -21,15 +21,17 @@ mod cli {
     use serde_json::json;
     use ticketsr::imaging::{self, bicubic, metrics};
     use ticketsr::model::{self, espcn, format, tfjs, wdsr};
-    use ticketsr::patch::score::{self, Scorer};
+    use ticketsr::patch::score::Scorer;
     use ticketsr::patch::select::{Selection, select};
-    use ticketsr::patch::{Grid, Tickets, evaluate, overlay};
+    use ticketsr::patch::{Grid, Tickets, evaluate, learned, overlay};
     use ticketsr::train::data::PatchPairs;
     use ticketsr::train::{Checkpoint, TrainConfig, Trainer};
     use ticketsr::{Backend, BackendChoice, Error, ModelFile, Progress, Result, Upscaler};
 
     /// The bundled default: UpscalerJS's x2 RDN, converted (see web/models/README.md).
     const DEFAULT_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../web/models/upscalerjs-psnr-small-x2.safetensors");
+    /// The bundled learned patch scorer, trained on the default model's gains.
+    const DEFAULT_SCORER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../web/models/ticket-scorer-x2.safetensors");
 
     #[derive(Parser)]
     #[command(name = "ticketsr", version, about = "Super-resolution with sparse networks and winning-ticket patches")]
@@ -69,6 +71,9 @@ mod cli {
         /// Tile side in input pixels (default: derived from the device's buffer limits).
         #[arg(long)]
         tile: Option<usize>,
+        /// The learned patch scorer's model (default: the bundled one, when present).
+        #[arg(long)]
+        scorer_model: Option<PathBuf>,
     }
 
     #[derive(Clone, Copy, ValueEnum)]
@@ -132,8 +137,8 @@ mod cli {
             /// Keep ratios, comma-separated.
             #[arg(long, value_delimiter = ',', default_value = "0.1,0.25,0.5")]
             keep: Vec<f64>,
-            /// Scorers, comma-separated: gradient, laplacian, contrast, oracle, stdo, random.
-            #[arg(long, value_delimiter = ',', default_value = "gradient,laplacian,contrast,oracle,stdo,random")]
+            /// Scorers, comma-separated: gradient, laplacian, contrast, learned, oracle, stdo, random.
+            #[arg(long, value_delimiter = ',', default_value = "gradient,laplacian,contrast,learned,oracle,stdo,random")]
             scorers: Vec<String>,
             /// Seed of the random control.
             #[arg(long, default_value_t = 0)]
@@ -223,6 +228,31 @@ mod cli {
             /// Continue the run saved in this checkpoint folder (its settings win).
             #[arg(long, conflicts_with = "init")]
             resume: Option<PathBuf>,
+        },
+        /// Train the learned patch scorer: measure the SR model's gain over bicubic on every
+        /// patch of these HR images (the oracle), and fit a tiny network to predict it from
+        /// the LR patch.
+        TrainScorer {
+            #[arg(required = true)]
+            images: Vec<PathBuf>,
+            #[command(flatten)]
+            run: RunArgs,
+            /// Patch side in LR pixels.
+            #[arg(long, default_value_t = 16)]
+            patch: usize,
+            /// Use only the central N x N pixels of each image.
+            #[arg(long)]
+            crop: Option<usize>,
+            #[arg(long, default_value_t = 3000)]
+            steps: usize,
+            #[arg(long, default_value_t = 64)]
+            batch: usize,
+            #[arg(long, default_value_t = 2e-3)]
+            lr: f64,
+            #[arg(long, default_value_t = 0)]
+            seed: u64,
+            #[arg(long, short)]
+            output: PathBuf,
         },
         /// Describe a model file.
         Info { model: PathBuf },
@@ -320,11 +350,15 @@ mod cli {
 
     async fn upscaler(model: &ModelFile, run: &RunArgs) -> Result<Upscaler> {
         let backend = Backend::acquire(run.backend.into()).await?;
-        let up = Upscaler::new(model, backend)?;
-        Ok(match run.tile {
-            Some(t) => up.with_tile_size(t),
-            None => up,
-        })
+        let mut up = Upscaler::new(model, backend)?;
+        if let Some(t) = run.tile {
+            up = up.with_tile_size(t);
+        }
+        match &run.scorer_model {
+            Some(path) => up.with_learned_scorer(&load_model(Some(path))?),
+            None if Path::new(DEFAULT_SCORER).exists() => up.with_learned_scorer(&load_model(Some(Path::new(DEFAULT_SCORER)))?),
+            None => Ok(up),
+        }
     }
 
     async fn execute(cli: Cli) -> Result<serde_json::Value> {
@@ -340,7 +374,7 @@ mod cli {
                     (Some(k), _) => Some(Selection::Keep(k)),
                     (None, Some(ms)) => {
                         let grid = Grid::new(img.width, img.height, patch)?;
-                        let scores = score::score(scorer, &img, &grid, None, up.device(), seed).await?;
+                        let scores = up.score(scorer, &img, &grid, None, seed).await?;
                         let c = up.measure_cost(&img, &grid, &scores, &mut bar(json)).await?;
                         cost = Some(c);
                         Some(Selection::Budget { ms, cost: c })
@@ -521,6 +555,41 @@ mod cli {
                     "command": "train", "output": output, "images": files.len(), "steps": config.steps,
                     "loss": loss, "psnr": psnr, "minutes": minutes, "backend": backend.info, "parameters": model.graph.parameter_count(),
                 }))
+            }
+            Command::TrainScorer { images, run, patch, crop, steps, batch, lr, seed, output } => {
+                let model = load_model(run.model.as_deref())?;
+                let up = upscaler(&model, &run).await?;
+                let files = image_files(&images)?;
+                let mut hr = Vec::with_capacity(files.len());
+                for f in &files {
+                    let img = load_image(f)?;
+                    hr.push(match crop {
+                        Some(n) => img.crop_centre(n.min(img.width), n.min(img.height))?,
+                        None => img,
+                    });
+                }
+                let samples = learned::GainSamples::measure(&up, &hr, patch).await?;
+                let config = TrainConfig { steps, batch, patch, lr, lr_min: lr / 100.0, seed };
+                let bar = if json { ProgressBar::hidden() } else { ProgressBar::new(steps as u64) };
+                if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} eta {eta} {msg}") {
+                    bar.set_style(style);
+                }
+                let mut mse = f64::NAN;
+                let start = Instant::now();
+                let mut scorer = learned::train(&samples, config, up.device(), |r| {
+                    mse = if mse.is_nan() { r.loss } else { mse + 0.02 * (r.loss - mse) };
+                    bar.set_position(r.step as u64);
+                    bar.set_message(format!("mse {mse:.3} dB^2"));
+                })
+                .await?;
+                bar.finish_and_clear();
+                let names: Vec<String> = files.iter().map(|f| stem(f)).collect();
+                scorer.info.notes = format!(
+                    "predicts {}'s PSNR gain over bicubic (dB) per {patch}x{patch} LR patch; trained by `ticketsr train-scorer` on {} patches of {} ({steps} steps, batch {batch}, Adam lr {lr:e}, seed {seed}), {:.1} min; final running MSE {mse:.3} dB^2",
+                    model.info.name, samples.len(), names.join(", "), start.elapsed().as_secs_f64() / 60.0
+                );
+                write(&output, &format::to_bytes(&scorer)?)?;
+                Ok(json!({ "command": "train-scorer", "output": output, "patches": samples.len(), "mse": mse, "notes": scorer.info.notes }))
             }
             Command::Info { model } => {
                 let m = load_model(Some(&model))?;

@@ -9,6 +9,8 @@ use crate::error::{Error, Result};
 use crate::graph::{Network, Sides};
 use crate::imaging::{MAX_OUTPUT_PIXELS, Region, RgbaImage, bicubic};
 use crate::model::{ModelFile, ModelInfo};
+use crate::patch::score::{self, Reference, Scorer};
+use crate::patch::{Grid, learned};
 use crate::tile::{self, Tile};
 
 /// Told after every tile; returning an error (usually [`Error::Aborted`]) stops the run.
@@ -42,13 +44,43 @@ pub struct Upscaler {
     network: Network,
     backend: Backend,
     tile: usize,
+    /// The learned patch scorer, when one is loaded.
+    scorer: Option<Network>,
 }
 
 impl Upscaler {
     pub fn new(model: &ModelFile, backend: Backend) -> Result<Self> {
         let network = model.network(&backend.device)?;
         let tile = tile::tile_size(network.analysis(), backend.info.max_tensor_bytes)?;
-        Ok(Self { model: model.info.clone(), network, backend, tile })
+        Ok(Self { model: model.info.clone(), network, backend, tile, scorer: None })
+    }
+
+    /// Loads a learned patch scorer (see [`crate::patch::learned`]) beside the model.
+    pub fn with_learned_scorer(mut self, scorer: &ModelFile) -> Result<Self> {
+        self.set_learned_scorer(scorer)?;
+        Ok(self)
+    }
+
+    /// Replaces the learned patch scorer; on error the upscaler is unchanged.
+    pub fn set_learned_scorer(&mut self, scorer: &ModelFile) -> Result<()> {
+        let a = scorer.validate()?;
+        if a.scale != 1 {
+            return Err(Error::model(format!("a patch scorer keeps the input's size; `{}` upscales x{}", scorer.info.name, a.scale)));
+        }
+        self.scorer = Some(scorer.network(&self.backend.device)?);
+        Ok(())
+    }
+
+    pub fn has_learned_scorer(&self) -> bool {
+        self.scorer.is_some()
+    }
+
+    /// Scores the patches of `lr` with any scorer, the learned one included.
+    pub async fn score(&self, scorer: Scorer, lr: &RgbaImage, grid: &Grid, reference: Option<&Reference<'_>>, seed: u64) -> Result<Vec<f32>> {
+        match (scorer, &self.scorer) {
+            (Scorer::Learned, Some(net)) => learned::scores(net, lr, grid, &self.backend.device).await,
+            _ => score::score(scorer, lr, grid, reference, &self.backend.device, seed).await,
+        }
     }
 
     /// Overrides the tile side (tests use small tiles to exercise seams).

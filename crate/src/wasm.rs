@@ -52,7 +52,7 @@ export interface UpscaleOptions extends PatchOptions {
 /** Milliseconds per frame of patch-sparse SR on this device: `fixedMs + k * perPatchMs`. */
 export interface CostModel { fixedMs: number; perPatchMs: number; }
 /** LR-only scorers run on the GPU; "oracle" and "stdo" need the HR original. */
-export type Scorer = "gradient" | "laplacian" | "contrast" | "oracle" | "stdo" | "random";
+export type Scorer = "gradient" | "laplacian" | "contrast" | "learned" | "oracle" | "stdo" | "random";
 export interface PatchOptions {
   /** Patch side in input pixels (default 32). */
   patchSize?: number;
@@ -401,8 +401,8 @@ impl Upscaler {
         future_to_promise(async move {
             let (up, img, grid, scorer, seed, hr) = prepared.map_err(to_js)?;
             let scores = async {
-                let (s, device) = (up.scale(), up.device());
-                let Some(hr) = hr else { return score::score(scorer, &img, &grid, None, device, seed).await };
+                let s = up.scale();
+                let Some(hr) = hr else { return up.score(scorer, &img, &grid, None, seed).await };
                 let (ow, oh) = up.output_size(img.width, img.height)?;
                 if hr.width < ow || hr.height < oh {
                     return Err(Error::image(format!("the reference is {}x{}; x{s} of the input needs {ow}x{oh}", hr.width, hr.height)));
@@ -410,7 +410,7 @@ impl Upscaler {
                 let hr = if (hr.width, hr.height) == (ow, oh) { hr } else { hr.crop(ow, oh)? };
                 let sr = up.upscale(&img, &mut crate::Silent).await?;
                 let base = bicubic::resize(&img, ow, oh)?;
-                score::score(scorer, &img, &grid, Some(&Reference { hr: &hr, sr: &sr, bicubic: &base }), device, seed).await
+                up.score(scorer, &img, &grid, Some(&Reference { hr: &hr, sr: &sr, bicubic: &base }), seed).await
             }
             .await
             .map_err(to_js)?;
@@ -436,7 +436,7 @@ impl Upscaler {
         future_to_promise(async move {
             let (up, img, grid, scorer, seed, mut progress) = prepared.map_err(to_js)?;
             let cost = async {
-                let scores = score::score(scorer, &img, &grid, None, up.device(), seed).await?;
+                let scores = up.score(scorer, &img, &grid, None, seed).await?;
                 up.measure_cost(&img, &grid, &scores, &mut progress).await
             }
             .await
@@ -477,7 +477,8 @@ impl Upscaler {
     ) -> Promise {
         let prepared = self.get().and_then(|up| {
             let (patch, _, seed) = patch_options(&options)?;
-            let scorers: Vec<Scorer> = field(&options, "scorers")?.unwrap_or_else(|| Scorer::ALL.to_vec());
+            let available = |s: &Scorer| *s != Scorer::Learned || up.has_learned_scorer();
+            let scorers: Vec<Scorer> = field(&options, "scorers")?.unwrap_or_else(|| Scorer::ALL.into_iter().filter(available).collect());
             let keeps: Vec<f64> = field(&options, "keeps")?.unwrap_or_else(|| vec![0.0, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0]);
             let progress = JsProgress::from_options(&options)?;
             Ok((up, read_image(&hr)?, patch, scorers, keeps, seed, progress))
@@ -487,6 +488,29 @@ impl Upscaler {
             let e = evaluate::evaluate(&up, &hr, patch, &scorers, &keeps, seed, &mut progress).await.map_err(to_js)?;
             to_js_value(&e).map_err(to_js)
         })
+    }
+
+    /// Loads the learned patch scorer (a ticketsr model file, e.g. the bundled
+    /// `ticket-scorer-x2.safetensors`, trained on the default model's gains): afterwards
+    /// `scorer: "learned"` works in every call.
+    #[wasm_bindgen(js_name = loadScorer)]
+    pub fn load_scorer(&self, #[wasm_bindgen(unchecked_param_type = "Uint8Array")] model: Uint8Array) -> std::result::Result<(), JsValue> {
+        (|| {
+            let scorer = format::from_bytes(&model.to_vec())?;
+            let rc = self.inner.borrow_mut().take().ok_or_else(|| Error::InvalidArgument("this upscaler was disposed".into()))?;
+            match Rc::try_unwrap(rc) {
+                Ok(mut up) => {
+                    let loaded = up.set_learned_scorer(&scorer);
+                    *self.inner.borrow_mut() = Some(Rc::new(up));
+                    loaded
+                }
+                Err(rc) => {
+                    *self.inner.borrow_mut() = Some(rc);
+                    Err(Error::InvalidArgument("the upscaler is busy; load the scorer between runs".into()))
+                }
+            }
+        })()
+        .map_err(to_js)
     }
 
     /// Model, scale, backend and adapter, tile size.

@@ -129,6 +129,22 @@ async fn winning_ticket_patches_equal_dense_sr_on_webgpu() {
     }
 }
 
+#[wasm_bindgen_test]
+async fn the_learned_scorer_runs_on_webgpu_as_on_the_cpu() {
+    use ticketsr::patch::Grid;
+    use ticketsr::patch::score::Scorer;
+    let scorer = format::from_bytes(include_bytes!("../../web/models/ticket-scorer-x2.safetensors")).unwrap();
+    let model = espcn::build(2, 1).unwrap();
+    let img = decode(FIXTURE);
+    let grid = Grid::new(img.width, img.height, 16).unwrap();
+    let gpu = Upscaler::new(&model, webgpu().await).unwrap().with_learned_scorer(&scorer).unwrap();
+    let cpu = Upscaler::new(&model, Backend::cpu()).unwrap().with_learned_scorer(&scorer).unwrap();
+    let a = gpu.score(Scorer::Learned, &img, &grid, None, 0).await.unwrap();
+    let b = cpu.score(Scorer::Learned, &img, &grid, None, 0).await.unwrap();
+    assert_eq!(a.len(), grid.len());
+    assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-3), "{a:?} vs {b:?}");
+}
+
 fn message(e: JsValue) -> String {
     e.dyn_into::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default()
 }
@@ -183,6 +199,8 @@ async fn bad_input_through_the_js_api_is_an_error() {
         let err = wasm_bindgen_futures::JsFuture::from(up.upscale(img.clone().into(), opts)).await.err().unwrap();
         assert!(message(err).contains(want), "{want}");
     }
+    let err = up.load_scorer(Uint8Array::from(&b"not a scorer"[..])).err().unwrap();
+    assert!(message(err).contains("invalid model"));
     let scores = js_sys::Array::of2(&JsValue::from(1.0), &JsValue::from(f64::NAN));
     let err = ticketsr::wasm::select_patches(scores.into(), options(&[("keep", JsValue::from(0.5))])).err().unwrap();
     assert!(message(err).contains("NaN"));

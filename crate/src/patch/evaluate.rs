@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::score::{self, Reference, Scorer};
+use super::score::{Reference, Scorer};
 use super::select::{Selection, select};
 use super::{Grid, sparse};
 use crate::error::{Error, Result};
@@ -62,7 +62,7 @@ pub async fn evaluate(up: &Upscaler, hr: &RgbaImage, patch: usize, scorers: &[Sc
     let dense_planes = dense.planes(dense.full());
     let mut curves = Vec::with_capacity(scorers.len());
     for &scorer in scorers {
-        let scores = score::score(scorer, &lr, &grid, Some(&reference), up.device(), seed).await?;
+        let scores = up.score(scorer, &lr, &grid, Some(&reference), seed).await?;
         let mut points = Vec::with_capacity(keeps.len());
         for &keep in keeps {
             let selected = select(&scores, Selection::Keep(keep))?;

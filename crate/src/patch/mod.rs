@@ -3,6 +3,7 @@
 //! interpolate the rest (RESEARCH.md section 3, the data-level lottery ticket).
 
 pub mod evaluate;
+pub mod learned;
 pub mod overlay;
 pub mod score;
 pub mod select;
@@ -45,7 +46,7 @@ impl Upscaler {
     pub async fn upscale_tickets(&self, lr: &RgbaImage, tickets: &Tickets, progress: &mut impl Progress) -> Result<TicketRun> {
         self.output_size(lr.width, lr.height)?;
         let grid = Grid::new(lr.width, lr.height, tickets.patch)?;
-        let scores = score::score(tickets.scorer, lr, &grid, None, self.device(), tickets.seed).await?;
+        let scores = self.score(tickets.scorer, lr, &grid, None, tickets.seed).await?;
         let selected = select::select(&scores, tickets.selection)?;
         let band = sparse::default_band(tickets.patch, self.scale());
         let image = self.upscale_patches(lr, &grid, &selected, band, progress).await?;

@@ -30,10 +30,14 @@ pub enum Scorer {
     Stdo,
     /// The control: uniform random scores from a seed.
     Random,
+    /// A tiny network's prediction of the SR model's gain, from the LR image (see
+    /// [`super::learned`]); needs its model loaded into the upscaler.
+    Learned,
 }
 
 impl Scorer {
-    pub const ALL: [Scorer; 6] = [Scorer::Gradient, Scorer::Laplacian, Scorer::Contrast, Scorer::Oracle, Scorer::Stdo, Scorer::Random];
+    pub const ALL: [Scorer; 7] =
+        [Scorer::Gradient, Scorer::Laplacian, Scorer::Contrast, Scorer::Learned, Scorer::Oracle, Scorer::Stdo, Scorer::Random];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -43,6 +47,7 @@ impl Scorer {
             Scorer::Oracle => "oracle",
             Scorer::Stdo => "stdo",
             Scorer::Random => "random",
+            Scorer::Learned => "learned",
         }
     }
 
@@ -89,6 +94,7 @@ pub async fn score(scorer: Scorer, lr: &RgbaImage, grid: &Grid, reference: Optio
             let mut rng = StdRng::seed_from_u64(seed);
             Ok((0..grid.len()).map(|_| rng.random::<f32>()).collect())
         }
+        Scorer::Learned => Err(Error::InvalidArgument("the learned scorer needs its model: load one into the upscaler".into())),
     }
 }
 
@@ -127,7 +133,7 @@ async fn lr_statistic(scorer: Scorer, lr: &RgbaImage, grid: &Grid, device: &Devi
 /// Mean of each channel of `[1, c, h, w]` over every patch: `c * patches` values,
 /// channel-major. Zero padding to whole patches, then dividing by the true area, keeps
 /// the narrower last row and column exact.
-async fn patch_means(maps: Tensor<4>, grid: &Grid) -> Result<Vec<f32>> {
+pub(crate) async fn patch_means(maps: Tensor<4>, grid: &Grid) -> Result<Vec<f32>> {
     let [_, c, h, w] = maps.dims();
     let p = grid.patch;
     let padded = maps.pad([(0, grid.rows * p - h), (0, grid.cols * p - w)], PadMode::Constant(0.0));

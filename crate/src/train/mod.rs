@@ -120,29 +120,48 @@ impl Trainer {
         self.step >= self.config.steps
     }
 
-    /// One optimizer step on a fresh batch of `data`.
+    /// One optimizer step of super-resolution: L1 against the HR patches of a fresh batch
+    /// of `data`.
     pub async fn step(&mut self, data: &PatchPairs) -> Result<StepReport> {
         let (c, s) = (self.config, data.scale());
         // Each step's patches follow from the seed and the step alone, so a resumed run
         // draws what the uninterrupted one would have.
-        let mut rng = StdRng::seed_from_u64(c.seed ^ (self.step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut rng = self.rng();
         let (lr_planes, hr_planes) = data.batch(&mut rng, c.batch, c.patch)?;
         let x = Tensor::<4>::from_data(TensorData::new(lr_planes, [c.batch, 3, c.patch, c.patch]), &self.device);
         let y = Tensor::<4>::from_data(TensorData::new(hr_planes, [c.batch, 3, c.patch * s, c.patch * s]), &self.device);
+        self.step_on(x, |out| {
+            let diff = out - y;
+            (diff.clone().abs().mean(), diff.square().mean())
+        })
+        .await
+    }
+
+    /// One optimizer step on input `x` with any objective: `loss(output)` returns the loss
+    /// to minimise and a mean squared error to report as PSNR (on 0..1 values).
+    pub async fn step_on(&mut self, x: Tensor<4>, loss: impl FnOnce(Tensor<4>) -> (Tensor<1>, Tensor<1>)) -> Result<StepReport> {
         let out = self.network.forward(x)?;
-        let diff = out - y;
-        let mse = diff.clone().square().mean().detach();
-        let loss = diff.abs().mean();
+        let (loss, mse) = loss(out);
         let grads = GradientsParams::from_grads(loss.backward(), &self.network);
-        let lr = c.lr_at(self.step);
+        let lr = self.config.lr_at(self.step);
         self.network = self.optimizer.step(lr, self.network.clone(), grads);
         self.step += 1;
         let read = |t: Tensor<1>| async move {
-            let d = t.into_data_async().await.map_err(|e| Error::Backend(format!("{e:?}")))?;
+            let d = t.detach().into_data_async().await.map_err(|e| Error::Backend(format!("{e:?}")))?;
             d.try_to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}"))).map(|v| v[0] as f64)
         };
-        let (loss, mse) = (read(loss.detach()).await?, read(mse).await?);
+        let (loss, mse) = (read(loss).await?, read(mse).await?);
         Ok(StepReport { step: self.step, loss, psnr: metrics::psnr_from_mse(mse * 255.0 * 255.0), lr })
+    }
+
+    /// The random numbers of the current step, from the seed and the step alone.
+    pub fn rng(&self) -> StdRng {
+        StdRng::seed_from_u64(self.config.seed ^ (self.step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    }
+
+    /// The device training runs on (with autodiff), for building batches.
+    pub fn device(&self) -> &Device {
+        &self.device
     }
 
     /// The trained weights as a model file with the same graph and facts.
