@@ -125,7 +125,8 @@ mod cli {
             save_dir: Option<PathBuf>,
         },
         /// Winning-ticket patches: treat each image as HR, and report how much of dense SR's
-        /// PSNR gain over bicubic each scorer's patches keep at each keep ratio.
+        /// PSNR gain over bicubic each scorer's patches keep at each keep ratio. A folder
+        /// stands for the images in it.
         Tickets {
             #[arg(required = true)]
             images: Vec<PathBuf>,
@@ -465,6 +466,7 @@ mod cli {
                 }))
             }
             Command::Tickets { images, run, patch, keep, scorers, seed, crop, save_dir, overlay_keep } => {
+                let images = image_files(&images)?;
                 let scorers = scorers.iter().map(|s| s.parse()).collect::<Result<Vec<Scorer>>>()?;
                 if let Some(dir) = &save_dir {
                     std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
