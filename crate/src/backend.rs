@@ -129,7 +129,7 @@ async fn init_gpu() -> Result<Backend> {
         .map_err(|e| Error::Backend(format!("no usable GPU adapter: {e}")))?;
     let adapter = setup.adapter.get_info();
     let limits = setup.device.limits();
-    let max = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size as u64);
+    let max = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
     let name = if adapter.name.is_empty() { format!("{:?} adapter", adapter.backend) } else { adapter.name.clone() };
     Ok(Backend {
         device,

@@ -537,11 +537,10 @@ mod cli {
                     psnr = if psnr.is_nan() { r.psnr } else { psnr + k * (r.psnr - psnr) };
                     bar.set_position(r.step as u64);
                     bar.set_message(format!("loss {loss:.4} psnr {psnr:.2} dB lr {:.1e}", r.lr));
-                    if let Some(dir) = &checkpoint {
-                        if r.step % every.max(1) == 0 || trainer.is_done() {
+                    if let Some(dir) = &checkpoint
+                        && (r.step % every.max(1) == 0 || trainer.is_done()) {
                             save_checkpoint(dir, &trainer.checkpoint().await?)?;
                         }
-                    }
                 }
                 bar.finish_and_clear();
                 let minutes = start.elapsed().as_secs_f64() / 60.0;

@@ -149,11 +149,10 @@ impl Graph {
                     if param_shape(*weight)? != want {
                         return Err(bad(self, id, format!("weight shape {:?} should be {want:?}", param_shape(*weight)?)));
                     }
-                    if let Some(b) = bias {
-                        if param_shape(*b)? != [*out_channels] {
+                    if let Some(b) = bias
+                        && param_shape(*b)? != [*out_channels] {
                             return Err(bad(self, id, format!("bias shape {:?} should be [{out_channels}]", param_shape(*b)?)));
                         }
-                    }
                     let pixels = (s.scale * s.scale) as u64;
                     macs += (*in_channels * *out_channels * kernel[0] * kernel[1]) as u64 * pixels;
                     let radius = (kernel[0].max(kernel[1]) / 2) as f64 / s.scale as f64;

@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 
 pub fn fold(g: &[f32], v: &[f32], out_channels: usize) -> Result<Vec<f32>> {
-    if out_channels == 0 || g.len() != out_channels || v.len() % out_channels != 0 {
+    if out_channels == 0 || g.len() != out_channels || !v.len().is_multiple_of(out_channels) {
         return Err(Error::model(format!(
             "weight norm: {} gains and {} direction values do not fit {out_channels} output channels",
             g.len(),
