@@ -25,7 +25,7 @@ mod cli {
     use ticketsr::patch::select::{Selection, select};
     use ticketsr::patch::{Grid, Tickets, evaluate, learned, overlay};
     use ticketsr::train::data::PatchPairs;
-    use ticketsr::train::{Checkpoint, TrainConfig, Trainer};
+    use ticketsr::train::{Checkpoint, TrainConfig, Trainer, video};
     use ticketsr::{Backend, BackendChoice, Error, ModelFile, Progress, Result, Upscaler};
 
     /// The bundled default: UpscalerJS's x2 RDN, converted (see web/models/README.md).
@@ -196,9 +196,16 @@ mod cli {
         /// Train a model (from `build` or pretrained weights) on images: L1 loss, Adam,
         /// cosine decay, random patch pairs made with the project's bicubic convention.
         Train {
-            /// HR training images (files; a folder takes every image in it).
+            /// HR training images or videos (decoded by ffmpeg); a folder takes every image
+            /// in it.
             #[arg(required = true)]
             images: Vec<PathBuf>,
+            /// From videos, take every Nth frame...
+            #[arg(long, default_value_t = 1)]
+            frame_every: usize,
+            /// ...and at most this many frames per video.
+            #[arg(long, default_value_t = 100)]
+            max_frames: usize,
             /// The model to start from (`ticketsr build ...` for random weights).
             #[arg(long)]
             init: Option<PathBuf>,
@@ -507,7 +514,7 @@ mod cli {
                 }
                 Ok(result)
             }
-            Command::Train { images, init, output, steps, batch, patch, lr, lr_min, seed, backend, checkpoint, every, resume } => {
+            Command::Train { images, frame_every, max_frames, init, output, steps, batch, patch, lr, lr_min, seed, backend, checkpoint, every, resume } => {
                 let backend = Backend::acquire(backend.into()).await?;
                 let mut trainer = match (&resume, &init) {
                     (Some(dir), _) => Trainer::resume(&load_checkpoint(dir)?, &backend.device)?,
@@ -519,7 +526,14 @@ mod cli {
                 };
                 let config = trainer.config();
                 let files = image_files(&images)?;
-                let hr = files.iter().map(|p| load_image(p)).collect::<Result<Vec<_>>>()?;
+                let mut hr = Vec::new();
+                for f in &files {
+                    if video::is_video(f) {
+                        hr.extend(video::frames(f, frame_every, max_frames)?);
+                    } else {
+                        hr.push(load_image(f)?);
+                    }
+                }
                 let scale = trainer.scale();
                 let data = PatchPairs::from_hr(&hr, scale)?;
                 let bar = if json { ProgressBar::hidden() } else { ProgressBar::new(config.steps as u64) };
@@ -546,14 +560,14 @@ mod cli {
                 let minutes = start.elapsed().as_secs_f64() / 60.0;
                 let mut model = trainer.model().await?;
                 model.info.notes = format!(
-                    "trained by `ticketsr train` on {} images ({} steps, batch {}, LR patch {}, Adam lr {:e} cosine to {:e}, L1, seed {}), \
+                    "trained by `ticketsr train` on {} images or frames ({} steps, batch {}, LR patch {}, Adam lr {:e} cosine to {:e}, L1, seed {}), \
                      {:.1} min on {}; final running loss {loss:.4}, batch PSNR {psnr:.2} dB. {}",
-                    files.len(), config.steps, config.batch, config.patch, config.lr, config.lr_min, config.seed,
+                    hr.len(), config.steps, config.batch, config.patch, config.lr, config.lr_min, config.seed,
                     minutes, backend.info.adapter, model.info.notes
                 );
                 write(&output, &format::to_bytes(&model)?)?;
                 Ok(json!({
-                    "command": "train", "output": output, "images": files.len(), "steps": config.steps,
+                    "command": "train", "output": output, "images": hr.len(), "steps": config.steps,
                     "loss": loss, "psnr": psnr, "minutes": minutes, "backend": backend.info, "parameters": model.graph.parameter_count(),
                 }))
             }

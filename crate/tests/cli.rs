@@ -83,7 +83,7 @@ fn train_writes_a_model_and_a_checkpoint_it_can_resume() {
     assert!(v["loss"].as_f64().unwrap().is_finite());
     let (ok, info, _) = ticketsr(&["info", &path("a.safetensors"), "--json"]);
     assert!(ok);
-    assert!(info["info"]["notes"].as_str().unwrap().contains("trained by `ticketsr train` on 1 images (6 steps"));
+    assert!(info["info"]["notes"].as_str().unwrap().contains("trained by `ticketsr train` on 1 images or frames (6 steps"));
     // The checkpoint holds the finished run; resuming it has nothing left to do and writes
     // the same weights.
     let state: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("ckpt/state.json")).unwrap()).unwrap();

@@ -4,6 +4,8 @@
 //! scorer and pruning recovery stand on.
 
 pub mod data;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod video;
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
