@@ -74,7 +74,7 @@ export type Selection =
   | { threshold: number }
   | { budget: { ms: number; cost: { fixedMs: number; perPatchMs: number } } };
 export interface EvaluateOptions extends UpscaleOptions {
-  /** Scorers to compare (default: all six). */
+  /** Scorers to compare (default: all, "learned" when a scorer is loaded). */
   scorers?: Scorer[];
   /** Keep ratios (default 0, 0.05, 0.1, 0.25, 0.5, 0.75, 1). */
   keeps?: number[];
@@ -445,8 +445,8 @@ impl Upscaler {
         })
     }
 
-    /// The share of dense SR's network work (LR pixels computed, halos included) that
-    /// upscaling only the `selected` patches of a `width` x `height` input costs.
+    /// The share of dense SR's multiply-accumulates (halos included) that upscaling only
+    /// the `selected` patches of a `width` x `height` input costs.
     #[wasm_bindgen(js_name = patchWork)]
     pub fn patch_work(
         &self,
@@ -459,9 +459,7 @@ impl Upscaler {
             let up = self.get()?;
             let selected: Vec<usize> = value(selected, "selected")?.unwrap_or_default();
             let grid = Grid::new(width, height, patch_size)?;
-            if let Some(&bad) = selected.iter().find(|&&i| i >= grid.len()) {
-                return Err(Error::InvalidArgument(format!("patch {bad} is not in a grid of {} patches", grid.len())));
-            }
+            grid.check_patches(&selected)?;
             Ok(up.sparse_work(&grid, &selected, sparse::default_band(patch_size, up.scale())))
         })()
         .map_err(to_js)
@@ -560,8 +558,7 @@ pub fn patch_gains(
             return Err(Error::InvalidArgument(format!("a {}x{} output is not x{scale} of an input", a.width, a.height)));
         }
         let grid = Grid::new(a.width / scale, a.height / scale, patch_size)?;
-        let (pa, pb) = (score::patch_psnr(&a, &hr, &grid)?, score::patch_psnr(&b, &hr, &grid)?);
-        Ok(pa.iter().zip(&pb).map(|(x, y)| (x - y) as f32).collect())
+        score::patch_gains(&a, &b, &hr, &grid)
     })()
     .map_err(to_js)
 }

@@ -17,8 +17,8 @@ pub struct CurvePoint {
     pub psnr: f64,
     /// `(psnr - bicubic) / (dense - bicubic)`: 1 is all of dense SR's gain, 0 none.
     pub share_of_gain: f64,
-    /// Network work of patch-sparse execution (LR pixels its windows compute, capped by
-    /// dense SR's) over dense tiled execution's: what the keep ratio saves, halos included.
+    /// Multiply-accumulates of patch-sparse execution (its windows, capped by dense SR's)
+    /// over dense tiled execution's: what the keep ratio saves, halos included.
     pub work: f64,
 }
 
@@ -67,6 +67,7 @@ pub async fn evaluate(up: &Upscaler, hr: &RgbaImage, patch: usize, scorers: &[Sc
         for &keep in keeps {
             let selected = select(&scores, Selection::Keep(keep))?;
             let plan = up.plan(&grid, &selected);
+            let work = up.plan_work(&plan, &up.drops(&plan, band), grid.width, grid.height);
             let mut out = base.clone();
             sparse::Feather::new(&grid, &selected, &plan.per_patch(), s, band).blend(&mut out, &dense_planes);
             let p = psnr(&out)?;
@@ -75,7 +76,7 @@ pub async fn evaluate(up: &Upscaler, hr: &RgbaImage, patch: usize, scorers: &[Sc
                 patches: selected.len(),
                 psnr: p,
                 share_of_gain: (p - bicubic_psnr) / (dense_psnr - bicubic_psnr),
-                work: up.sparse_work(&grid, &selected, band),
+                work,
             });
         }
         curves.push(Curve { scorer, scores, points });
@@ -113,6 +114,11 @@ fn mean_sd(xs: &[f64]) -> (f64, f64) {
     (mean, (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt())
 }
 
+/// Scorer `s`'s point at keep ratio `k`.
+fn at(e: &Evaluation, s: usize, k: usize) -> &CurvePoint {
+    &e.curves[s].points[k]
+}
+
 /// Rows per scorer and keep ratio over evaluations made with the same scorers and ratios.
 pub fn summarise(evals: &[Evaluation], min_gain_db: f64) -> Vec<SummaryRow> {
     let Some(first) = evals.first() else { return vec![] };
@@ -120,9 +126,6 @@ pub fn summarise(evals: &[Evaluation], min_gain_db: f64) -> Vec<SummaryRow> {
     let mut rows = Vec::new();
     for (si, curve) in first.curves.iter().enumerate() {
         for (ki, point) in curve.points.iter().enumerate() {
-            fn at(e: &Evaluation, s: usize, k: usize) -> &CurvePoint {
-                &e.curves[s].points[k]
-            }
             let gains: Vec<f64> = evals.iter().map(|e| at(e, si, ki).psnr - e.bicubic_psnr).collect();
             let shares: Vec<f64> = evals.iter().filter(|e| e.dense_psnr - e.bicubic_psnr >= min_gain_db).map(|e| at(e, si, ki).share_of_gain).collect();
             let works: Vec<f64> = evals.iter().map(|e| at(e, si, ki).work).collect();

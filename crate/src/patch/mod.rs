@@ -108,6 +108,14 @@ impl Grid {
         Ok(())
     }
 
+    /// Fails unless every index in `selected` names a patch of this grid.
+    pub fn check_patches(&self, selected: &[usize]) -> Result<()> {
+        match selected.iter().find(|&&i| i >= self.len()) {
+            Some(&bad) => Err(Error::InvalidArgument(format!("patch {bad} is not in a grid of {} patches", self.len()))),
+            None => Ok(()),
+        }
+    }
+
     /// The same grid in the output image of an `s`-times upscaler.
     pub fn scaled(&self, s: usize) -> Grid {
         Grid { width: self.width * s, height: self.height * s, patch: self.patch * s, cols: self.cols, rows: self.rows }

@@ -176,13 +176,17 @@ pub fn patch_psnr(out: &RgbaImage, hr: &RgbaImage, grid: &Grid) -> Result<Vec<f6
     Ok(big.rects().map(|r| metrics::psnr_from_mse(patch_mse(out, hr, r)).min(100.0)).collect())
 }
 
+/// Per patch, the PSNR gain in dB of `out` over `base`, both against `hr`.
+pub fn patch_gains(out: &RgbaImage, base: &RgbaImage, hr: &RgbaImage, grid: &Grid) -> Result<Vec<f32>> {
+    let (a, b) = (patch_psnr(out, hr, grid)?, patch_psnr(base, hr, grid)?);
+    Ok(a.iter().zip(&b).map(|(x, y)| (x - y) as f32).collect())
+}
+
 fn measured(scorer: Scorer, r: &Reference<'_>, grid: &Grid) -> Result<Vec<f32>> {
-    let sr = patch_psnr(r.sr, r.hr, grid)?;
     if scorer == Scorer::Stdo {
-        return Ok(sr.iter().map(|p| -*p as f32).collect());
+        return Ok(patch_psnr(r.sr, r.hr, grid)?.iter().map(|p| -*p as f32).collect());
     }
-    let bicubic = patch_psnr(r.bicubic, r.hr, grid)?;
-    Ok(sr.iter().zip(&bicubic).map(|(s, b)| (s - b) as f32).collect())
+    patch_gains(r.sr, r.bicubic, r.hr, grid)
 }
 
 #[cfg(test)]

@@ -115,7 +115,7 @@ impl Upscaler {
 
     /// What each window of `plan` leaves out: its core and `band` output pixels around it
     /// are wanted, the rest of its halo only feeds them.
-    fn drops(&self, plan: &window::Plan, band: usize) -> Vec<Sides> {
+    pub(crate) fn drops(&self, plan: &window::Plan, band: usize) -> Vec<Sides> {
         let b = band.div_ceil(self.scale());
         plan.windows
             .iter()
@@ -127,10 +127,15 @@ impl Upscaler {
     /// Multiply-accumulates of patch-sparse execution of `selected`, as a share of dense
     /// SR's: its windows, or dense SR where they would cost more.
     pub fn sparse_work(&self, grid: &Grid, selected: &[usize], band: usize) -> f64 {
-        let (graph, a) = (self.network().graph(), self.network().analysis());
         let plan = self.plan(grid, selected);
-        let sparse: u64 = plan.windows.iter().zip(self.drops(&plan, band)).map(|(w, d)| a.macs(graph, w.width, w.height, d)).sum();
-        let dense = self.dense_work(grid.width, grid.height);
+        self.plan_work(&plan, &self.drops(&plan, band), grid.width, grid.height)
+    }
+
+    /// [`Upscaler::sparse_work`] of a plan already made, over a `width` x `height` input.
+    pub(crate) fn plan_work(&self, plan: &window::Plan, drops: &[Sides], width: usize, height: usize) -> f64 {
+        let (graph, a) = (self.network().graph(), self.network().analysis());
+        let sparse: u64 = plan.windows.iter().zip(drops).map(|(w, d)| a.macs(graph, w.width, w.height, *d)).sum();
+        let dense = self.dense_work(width, height);
         sparse.min(dense) as f64 / dense.max(1) as f64
     }
 
@@ -139,9 +144,7 @@ impl Upscaler {
     pub async fn upscale_patches(&self, lr: &RgbaImage, grid: &Grid, selected: &[usize], band: usize, progress: &mut impl Progress) -> Result<RgbaImage> {
         let (ow, oh) = self.output_size(lr.width, lr.height)?;
         grid.check(lr)?;
-        if let Some(&bad) = selected.iter().find(|&&i| i >= grid.len()) {
-            return Err(Error::InvalidArgument(format!("patch {bad} is not in a grid of {} patches", grid.len())));
-        }
+        grid.check_patches(selected)?;
         let s = self.scale();
         let mut out = bicubic::resize(lr, ow, oh)?;
         if selected.is_empty() {
@@ -149,8 +152,9 @@ impl Upscaler {
         }
         let band = band.min(self.halo() * s);
         let plan = self.plan(grid, selected);
+        let drops = self.drops(&plan, band);
         let feather = Feather::new(grid, selected, &plan.per_patch(), s, band);
-        if self.sparse_work(grid, selected, band) >= 1.0 {
+        if self.plan_work(&plan, &drops, grid.width, grid.height) >= 1.0 {
             // Scattered tickets whose windows would cost more than the whole image: dense SR
             // is cheaper and equal inside the patches (with more context in the band).
             let dense = self.upscale(lr, progress).await?;
@@ -162,7 +166,6 @@ impl Upscaler {
         // Batches of equal-sized windows, each as large as one tensor may be: every run
         // of the network costs a fixed overhead, so windows that differ only in what they
         // may drop share a run that drops what all of them may.
-        let drops = self.drops(&plan, band);
         let key = |w: usize| (plan.windows[w].width, plan.windows[w].height);
         let mut order: Vec<usize> = (0..plan.windows.len()).collect();
         order.sort_by_key(|&w| (key(w), w));
@@ -188,7 +191,7 @@ impl Upscaler {
                 let win = plan.windows[w];
                 let (x0, y0) = ((win.x + drop[0]) * s, (win.y + drop[1]) * s);
                 for k in (0..selected.len()).filter(|&k| plan.window_of[k] == w) {
-                        let (_, ring) = reach(grid.rect(selected[k]), win, s, band);
+                    let (_, ring) = reach(grid.rect(selected[k]), win, s, band);
                     for y in ring.y..ring.y + ring.height {
                         for x in ring.x..ring.x + ring.width {
                             let o = y * ow + x;
