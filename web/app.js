@@ -133,10 +133,11 @@ async function prepare(signal) {
 async function scoresFor(c, { scorer, patchSize }, signal) {
   const key = `${scorer}/${patchSize}`;
   if (!c.scores.has(key)) {
-    if ((scorer === 'oracle' || scorer === 'stdo') && !c.evaluate) {
+    const needsOriginal = scorer === 'oracle' || scorer === 'stdo';
+    if (needsOriginal && !c.evaluate) {
       throw new Error(`The ${scorer} scorer measures against the original: tick "Evaluate against the original".`);
     }
-    setStatus(scorer === 'oracle' || scorer === 'stdo' ? 'Scoring patches (runs dense SR once)…' : 'Scoring patches…');
+    setStatus(needsOriginal ? 'Scoring patches (runs dense SR once)…' : 'Scoring patches…');
     c.scores.set(key, await upscaler.scorePatches(c.input, { scorer, patchSize, reference: c.evaluate ? image : undefined }));
   }
   if (signal.aborted) throw Object.assign(new Error('aborted'), { name: 'AbortError' });

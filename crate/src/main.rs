@@ -99,7 +99,7 @@ mod cli {
             /// milliseconds, at a cost per patch measured on this image and device first.
             #[arg(long)]
             budget_ms: Option<f64>,
-            /// Scorer that picks the tickets: gradient, laplacian, contrast or random.
+            /// Scorer that picks the tickets: gradient, laplacian, contrast, learned or random.
             #[arg(long, default_value = "gradient")]
             scorer: String,
             /// Patch side in input pixels.
@@ -322,6 +322,23 @@ mod cli {
         Ok(Checkpoint { model: load_model(Some(&dir.join("model.safetensors")))?, optimizer: read(&dir.join("optimizer.burnpack"))?, step, config })
     }
 
+    /// Opacity of the score heatmap in saved overlays.
+    const OVERLAY_HEAT: f32 = 0.35;
+
+    /// A progress bar over training steps, with a message for the running figures.
+    fn step_bar(json: bool, steps: usize) -> ProgressBar {
+        let bar = if json { ProgressBar::hidden() } else { ProgressBar::new(steps as u64) };
+        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} eta {eta} {msg}") {
+            bar.set_style(style);
+        }
+        bar
+    }
+
+    /// A running average over about the last 50 values (`avg` starts as NaN).
+    fn running(avg: f64, x: f64) -> f64 {
+        if avg.is_nan() { x } else { avg + 0.02 * (x - avg) }
+    }
+
     fn stem(path: &Path) -> String {
         path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "image".into())
     }
@@ -402,7 +419,7 @@ mod cli {
                 let ms = start.elapsed().as_secs_f64() * 1e3;
                 write(&output, &imaging::encode_png(&out)?)?;
                 if let (Some(path), Some(t)) = (&overlay, &tickets) {
-                    write(path, &imaging::encode_png(&overlay::draw(&out, &t.grid.scaled(up.scale()), &t.scores, &t.selected, 0.35)?)?)?;
+                    write(path, &imaging::encode_png(&overlay::draw(&out, &t.grid.scaled(up.scale()), &t.scores, &t.selected, OVERLAY_HEAT)?)?)?;
                 }
                 Ok(json!({
                     "command": "upscale", "input": input, "output": output,
@@ -497,7 +514,7 @@ mod cli {
                         let scores = &e.curves[0].scores;
                         let selected = select(scores, Selection::Keep(overlay_keep))?;
                         let file = dir.join(format!("{}-{}-keep{}.png", stem(path), e.curves[0].scorer, (overlay_keep * 100.0).round()));
-                        write(&file, &imaging::encode_png(&overlay::draw(&base, &e.grid.scaled(s), scores, &selected, 0.35)?)?)?;
+                        write(&file, &imaging::encode_png(&overlay::draw(&base, &e.grid.scaled(s), scores, &selected, OVERLAY_HEAT)?)?)?;
                         overlay = Some(file);
                     }
                     per_image.push(json!({ "image": path, "evaluation": e, "overlay": overlay }));
@@ -536,19 +553,13 @@ mod cli {
                 }
                 let scale = trainer.scale();
                 let data = PatchPairs::from_hr(&hr, scale)?;
-                let bar = if json { ProgressBar::hidden() } else { ProgressBar::new(config.steps as u64) };
-                if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} eta {eta} {msg}") {
-                    bar.set_style(style);
-                }
+                let bar = step_bar(json, config.steps);
                 bar.set_position(trainer.step_index() as u64);
                 let start = Instant::now();
                 let (mut loss, mut psnr) = (f64::NAN, f64::NAN);
                 while !trainer.is_done() {
                     let r = trainer.step(&data).await?;
-                    // Running averages over about the last 50 steps.
-                    let k = if loss.is_nan() { 1.0 } else { 0.02 };
-                    loss = if loss.is_nan() { r.loss } else { loss + k * (r.loss - loss) };
-                    psnr = if psnr.is_nan() { r.psnr } else { psnr + k * (r.psnr - psnr) };
+                    (loss, psnr) = (running(loss, r.loss), running(psnr, r.psnr));
                     bar.set_position(r.step as u64);
                     bar.set_message(format!("loss {loss:.4} psnr {psnr:.2} dB lr {:.1e}", r.lr));
                     if let Some(dir) = &checkpoint
@@ -585,14 +596,11 @@ mod cli {
                 }
                 let samples = learned::GainSamples::measure(&up, &hr, patch).await?;
                 let config = TrainConfig { steps, batch, patch, lr, lr_min: lr / 100.0, seed };
-                let bar = if json { ProgressBar::hidden() } else { ProgressBar::new(steps as u64) };
-                if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} eta {eta} {msg}") {
-                    bar.set_style(style);
-                }
+                let bar = step_bar(json, steps);
                 let mut mse = f64::NAN;
                 let start = Instant::now();
                 let mut scorer = learned::train(&samples, config, up.device(), |r| {
-                    mse = if mse.is_nan() { r.loss } else { mse + 0.02 * (r.loss - mse) };
+                    mse = running(mse, r.loss);
                     bar.set_position(r.step as u64);
                     bar.set_message(format!("mse {mse:.3} dB^2"));
                 })
