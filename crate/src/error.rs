@@ -19,6 +19,9 @@ pub enum Error {
     /// The compute device could not be set up or failed while running.
     #[error("backend error: {0}")]
     Backend(String),
+    /// A content pack that is corrupt, truncated, of another version, or whose parts disagree.
+    #[error("invalid content pack: {0}")]
+    InvalidPack(String),
     /// The caller asked to stop; partial results were discarded.
     #[error("aborted")]
     Aborted,

@@ -10,6 +10,8 @@ pub mod imaging;
 pub mod model;
 pub mod patch;
 pub mod ops;
+pub mod overfit;
+pub mod pack;
 pub mod tile;
 pub mod train;
 pub mod upscale;

@@ -21,6 +21,8 @@ mod cli {
     use serde_json::json;
     use ticketsr::imaging::{self, bicubic, metrics};
     use ticketsr::model::{self, espcn, format, tfjs, wdsr};
+    use ticketsr::overfit::{self, Layout, Method, fit};
+    use ticketsr::pack::{Manifest, Pack, Source, play::Player};
     use ticketsr::patch::score::Scorer;
     use ticketsr::patch::select::{Selection, select};
     use ticketsr::patch::{Grid, Tickets, evaluate, learned, overlay};
@@ -82,6 +84,13 @@ mod cli {
         Wdsr,
     }
 
+    #[derive(Clone, Copy, ValueEnum)]
+    enum MethodArg {
+        Single,
+        Stdo,
+        Dydca,
+    }
+
     #[derive(Subcommand)]
     enum Command {
         /// Upscale an image with a model.
@@ -112,7 +121,9 @@ mod cli {
             overlay: Option<PathBuf>,
         },
         /// Treat an image as ground truth: downscale it, upscale with the model and with
-        /// bicubic, and report PSNR/SSIM of both against it.
+        /// bicubic, and report PSNR/SSIM of both against it. Given a content pack
+        /// (`.tsrpack`), report the pack, bicubic and (with --model) a general model on its
+        /// clip instead.
         Eval {
             hr: PathBuf,
             #[command(flatten)]
@@ -262,6 +273,82 @@ mod cli {
             #[arg(long, short)]
             output: PathBuf,
         },
+        /// Overfit small models to one clip (STDO chunks, Dy-DCA branches or a single model)
+        /// and write a content pack: the LR video, the models and the per-frame maps.
+        Overfit {
+            /// The HR clip (a video ffmpeg decodes).
+            clip: PathBuf,
+            #[arg(long, short)]
+            output: PathBuf,
+            #[arg(long, value_enum, default_value = "stdo")]
+            method: MethodArg,
+            /// STDO: how many quantile chunks (one model each).
+            #[arg(long, default_value_t = 2)]
+            chunks: usize,
+            /// Dy-DCA: split big patches whose general-model PSNR is at or below this (dB).
+            #[arg(long, default_value_t = ticketsr::overfit::split::DEFAULT_THRESHOLD)]
+            threshold: f64,
+            /// Dy-DCA: instead of --threshold, split this share (0..1) of the big patches, the
+            /// hardest, choosing the threshold on the training frames.
+            #[arg(long, conflicts_with = "threshold")]
+            split_share: Option<f64>,
+            #[arg(long, default_value_t = 2)]
+            scale: usize,
+            /// LR patch side (Dy-DCA: of a small patch; big ones are twice as wide).
+            #[arg(long, default_value_t = 32)]
+            patch: usize,
+            /// Use the central WxH pixels of every HR frame (e.g. 256x256).
+            #[arg(long)]
+            crop: Option<String>,
+            /// Take every Nth frame of the clip...
+            #[arg(long, default_value_t = 1)]
+            frame_every: usize,
+            /// ...and at most this many.
+            #[arg(long, default_value_t = 30)]
+            max_frames: usize,
+            /// Hold out the last frame of every N (not trained on, reported apart); 0: none.
+            #[arg(long, default_value_t = 10)]
+            holdout: usize,
+            /// The general model that scores patches (default: the bundled WDSR-B at --scale).
+            #[arg(long)]
+            general: Option<PathBuf>,
+            /// The model every overfitted model starts from (default: the general model;
+            /// Dy-DCA needs a WDSR-B).
+            #[arg(long)]
+            init: Option<PathBuf>,
+            /// Dy-DCA: blocks of the shallow branch (the first blocks of the deep one).
+            #[arg(long, default_value_t = 2)]
+            shallow_blocks: usize,
+            /// Passes over each model's own patches.
+            #[arg(long, default_value_t = 50)]
+            epochs: usize,
+            #[arg(long, default_value_t = 16)]
+            batch: usize,
+            #[arg(long, default_value_t = 1e-3)]
+            lr: f64,
+            #[arg(long, default_value_t = 1e-5)]
+            lr_min: f64,
+            #[arg(long, default_value_t = 0)]
+            seed: u64,
+            /// x264 quality of the LR video (0 best, 51 worst).
+            #[arg(long, default_value_t = 18)]
+            crf: u8,
+            #[arg(long, value_enum, default_value = "auto")]
+            backend: BackendArg,
+        },
+        /// Reconstruct the HR frames of a content pack and, where the HR clip is at hand (its
+        /// recorded source or --hr), report PSNR on the training and the held-out frames.
+        PlayPack {
+            pack: PathBuf,
+            /// The HR clip, if not at the path the pack records.
+            #[arg(long)]
+            hr: Option<PathBuf>,
+            /// Write every reconstructed frame here as PNG.
+            #[arg(long)]
+            save_dir: Option<PathBuf>,
+            #[arg(long, value_enum, default_value = "auto")]
+            backend: BackendArg,
+        },
         /// Describe a model file.
         Info { model: PathBuf },
     }
@@ -320,6 +407,97 @@ mod cli {
             .map_err(|e| Error::InvalidModel(format!("{}: config: {e}", dir.display())))?;
         let step = state["step"].as_u64().ok_or_else(|| Error::InvalidModel(format!("{}: no step", dir.display())))? as usize;
         Ok(Checkpoint { model: load_model(Some(&dir.join("model.safetensors")))?, optimizer: read(&dir.join("optimizer.burnpack"))?, step, config })
+    }
+
+    /// The bundled general WDSR-B at a scale, the default scorer and start of overfitting.
+    fn general_model_path(scale: usize) -> PathBuf {
+        PathBuf::from(format!("{}/../web/models/ticketsr-wdsr-b-x{scale}.safetensors", env!("CARGO_MANIFEST_DIR")))
+    }
+
+    /// `WxH` as two numbers.
+    fn parse_size(s: &str) -> Result<(usize, usize)> {
+        let bad = || Error::InvalidArgument(format!("`{s}` is not a size like 256x256"));
+        let (w, h) = s.split_once('x').ok_or_else(bad)?;
+        Ok((w.trim().parse().map_err(|_| bad())?, h.trim().parse().map_err(|_| bad())?))
+    }
+
+    /// The HR frames a pack was made from.
+    fn source_frames(source: &Source, path: &Path) -> Result<Vec<imaging::RgbaImage>> {
+        let [x, y, w, h] = source.crop;
+        video::frames(path, source.frame_every, source.max_frames)?.iter().map(|f| f.crop_at(x, y, w, h)).collect()
+    }
+
+    async fn dense_all(up: &Upscaler, frames: &[imaging::RgbaImage]) -> Result<Vec<imaging::RgbaImage>> {
+        let mut out = Vec::with_capacity(frames.len());
+        for f in frames {
+            out.push(up.upscale(f, &mut ticketsr::Silent).await?);
+        }
+        Ok(out)
+    }
+
+    /// Every frame of a pack, played; and the milliseconds per frame.
+    async fn play_all(pack: &Pack, lr: &[imaging::RgbaImage], backend: &Backend) -> Result<(Vec<imaging::RgbaImage>, f64)> {
+        if lr.len() != pack.maps.len() {
+            return Err(Error::InvalidPack(format!("the video has {} frames, the maps {}", lr.len(), pack.maps.len())));
+        }
+        let player = Player::new(pack, backend)?;
+        let start = Instant::now();
+        let mut out = Vec::with_capacity(lr.len());
+        for (f, map) in lr.iter().zip(&pack.maps) {
+            out.push(player.frame(f, map).await?);
+        }
+        Ok((out, start.elapsed().as_secs_f64() * 1e3 / lr.len() as f64))
+    }
+
+    /// PSNR of `outputs` on the training frames and on the held-out ones (null when none).
+    fn split_psnr(outputs: &[imaging::RgbaImage], hr: &[imaging::RgbaImage], held_out: &[usize], shave: usize) -> Result<serde_json::Value> {
+        let part = |held: bool| -> Result<Option<f64>> {
+            let idx: Vec<usize> = (0..hr.len()).filter(|i| held_out.contains(i) == held).collect();
+            if idx.is_empty() {
+                return Ok(None);
+            }
+            let pick = |v: &[imaging::RgbaImage]| idx.iter().map(|&i| v[i].clone()).collect::<Vec<_>>();
+            Ok(Some(metrics::clip_psnr(&pick(outputs), &pick(hr), shave)?))
+        };
+        Ok(json!({ "train": part(false)?, "held_out": part(true)? }))
+    }
+
+    /// Bicubic, the given general models (dense) and the pack on a clip: PSNR on training
+    /// and held-out frames, parameters, milliseconds per frame.
+    async fn pack_rows(pack: &Pack, lr: &[imaging::RgbaImage], hr: &[imaging::RgbaImage], general: &[ModelFile], backend: &Backend) -> Result<Vec<serde_json::Value>> {
+        let m = &pack.manifest;
+        let mut rows = Vec::new();
+        for model in std::iter::once(model::bicubic(m.scale)?).chain(general.iter().cloned()) {
+            let up = Upscaler::new(&model, backend.clone())?;
+            let start = Instant::now();
+            let out = dense_all(&up, lr).await?;
+            rows.push(json!({
+                "name": model.info.name, "psnr": split_psnr(&out, hr, &m.held_out, m.scale)?,
+                "parameters": model.graph.parameter_count(), "ms_per_frame": start.elapsed().as_secs_f64() * 1e3 / lr.len() as f64,
+            }));
+        }
+        let (out, ms) = play_all(pack, lr, backend).await?;
+        rows.push(json!({
+            "name": format!("pack {}", m.method.name()), "psnr": split_psnr(&out, hr, &m.held_out, m.scale)?,
+            "parameters": pack.models.iter().map(|x| x.graph.parameter_count()).sum::<usize>(), "ms_per_frame": ms,
+        }));
+        Ok(rows)
+    }
+
+    fn load_pack(path: &Path) -> Result<Pack> {
+        Pack::from_bytes(&read(path)?).map_err(|e| Error::InvalidPack(format!("{}: {e}", path.display())))
+    }
+
+    /// A pack's decoded LR frames and, when its HR clip is found, the HR frames.
+    fn pack_frames(pack: &Pack, hr: Option<&Path>) -> Result<(Vec<imaging::RgbaImage>, Option<Vec<imaging::RgbaImage>>)> {
+        let lr = video::decode(&pack.video)?;
+        let hr = match (&pack.manifest.source, hr) {
+            (Some(src), Some(path)) => Some(source_frames(src, path)?),
+            (Some(src), None) if Path::new(&src.path).exists() => Some(source_frames(src, Path::new(&src.path))?),
+            (None, Some(_)) => return Err(Error::InvalidPack("the pack records no source crop to match the HR clip with".into())),
+            _ => None,
+        };
+        Ok((lr, hr))
     }
 
     /// Opacity of the score heatmap in saved overlays.
@@ -427,6 +605,15 @@ mod cli {
                     "patches": tickets.as_ref().map(|t| t.grid.len()), "selected": tickets.map(|t| t.selected),
                     "cost": cost,
                 }))
+            }
+            Command::Eval { hr, run, .. } if hr.extension().is_some_and(|e| e == "tsrpack") => {
+                let pack = load_pack(&hr)?;
+                let (lr, hr_frames) = pack_frames(&pack, None)?;
+                let hr_frames = hr_frames.ok_or_else(|| Error::InvalidArgument("the pack's HR clip is not at the path it records; use play-pack --hr".into()))?;
+                let general = run.model.as_deref().map(|p| load_model(Some(p))).transpose()?;
+                let backend = Backend::acquire(run.backend.into()).await?;
+                let rows = pack_rows(&pack, &lr, &hr_frames, general.as_slice(), &backend).await?;
+                Ok(json!({ "command": "eval-pack", "pack": hr, "manifest": pack.manifest, "rows": rows, "backend": backend.info }))
             }
             Command::Eval { hr, run, shave, save_dir } => {
                 let model = load_model(run.model.as_deref())?;
@@ -582,6 +769,119 @@ mod cli {
                     "loss": loss, "psnr": psnr, "minutes": minutes, "backend": backend.info, "parameters": model.graph.parameter_count(),
                 }))
             }
+            Command::Overfit {
+                clip, output, method, chunks, threshold, split_share, scale, patch, crop, frame_every, max_frames, holdout, general, init,
+                shallow_blocks, epochs, batch, lr, lr_min, seed, crf, backend,
+            } => {
+                let start = Instant::now();
+                let method = match method {
+                    MethodArg::Single => Method::Single,
+                    MethodArg::Stdo => Method::Stdo { chunks },
+                    MethodArg::Dydca => Method::DyDca { threshold },
+                };
+                let general_path = general.unwrap_or_else(|| general_model_path(scale));
+                let general = load_model(Some(&general_path))?;
+                if general.info.scale != scale {
+                    return Err(Error::InvalidArgument(format!("the general model `{}` is x{}, not x{scale}", general.info.name, general.info.scale)));
+                }
+                let init = match &init {
+                    Some(p) => load_model(Some(p))?,
+                    None => general.clone(),
+                };
+                let inits = match method {
+                    Method::DyDca { .. } => overfit::split::branches(&init, shallow_blocks)?.to_vec(),
+                    m => vec![init.clone(); m.models()],
+                };
+                // HR frames, cropped so that whole map cells tile the LR frame.
+                let frames = video::frames(&clip, frame_every, max_frames)?;
+                let (fw, fh) = (frames[0].width, frames[0].height);
+                let (cw, ch) = match &crop { Some(c) => parse_size(c)?, None => (fw, fh) };
+                let unit = scale * patch * if matches!(method, Method::DyDca { .. }) { 2 } else { 1 };
+                let (cw, ch) = (cw.min(fw) / unit * unit, ch.min(fh) / unit * unit);
+                let (cx, cy) = ((fw - cw) / 2, (fh - ch) / 2);
+                let hr = frames.iter().map(|f| f.crop_at(cx, cy, cw, ch)).collect::<Result<Vec<_>>>()?;
+                let layout = Layout::new(method, patch, cw / scale, ch / scale)?;
+                // The LR video as the client gets it: bicubic, then H.264; training sees it decoded.
+                let fps = video::frame_rate(&clip)? / frame_every.max(1) as f64;
+                let lr_clean = hr.iter().map(|f| bicubic::downscale(f, scale)).collect::<Result<Vec<_>>>()?;
+                let mp4 = video::encode(&lr_clean, video::Encoding { fps, crf })?;
+                let lr_frames = video::decode(&mp4)?;
+                let held: Vec<bool> = (0..hr.len()).map(|i| holdout > 0 && i % holdout == holdout - 1).collect();
+                let clip_frames = fit::Clip { lr: &lr_frames, hr: &hr, held_out: &held };
+                let backend = Backend::acquire(backend.into()).await?;
+                let general_up = Upscaler::new(&general, backend.clone())?;
+                let general_out = dense_all(&general_up, &lr_frames).await?;
+                let scores = fit::scores(&layout, &clip_frames, &general_out, scale)?;
+                let method = match (method, split_share) {
+                    (Method::DyDca { .. }, Some(share)) => {
+                        Method::DyDca { threshold: overfit::split::threshold_for_share(&fit::training_scores(&scores, &held), share)? }
+                    }
+                    (m, _) => m,
+                };
+                let layout = Layout { method, ..layout };
+                let (maps, bounds) = fit::maps(method, &scores, &held)?;
+                let halos = inits.iter().map(|m| Ok(m.graph.analyze()?.receptive_radius)).collect::<Result<Vec<_>>>()?;
+                let sets = fit::training_sets(&layout, &clip_frames, &maps, scale, &halos)?;
+                let patches: Vec<usize> = sets.iter().map(Vec::len).collect();
+                let config = fit::FitConfig { epochs, batch, lr, lr_min, seed };
+                let total: usize = patches.iter().map(|&n| if n == 0 { 0 } else { (epochs * n).div_ceil(batch.max(1)).max(1) }).sum();
+                let bar = step_bar(json, total);
+                let train_start = Instant::now();
+                let (mut loss, mut psnr) = (f64::NAN, f64::NAN);
+                let fitted = fit::fit(sets, &inits, config, &backend.device, |m, r| {
+                    (loss, psnr) = (running(loss, r.loss), running(psnr, r.psnr));
+                    bar.inc(1);
+                    bar.set_message(format!("model {m}: loss {loss:.4} psnr {psnr:.2} dB"));
+                })
+                .await?;
+                bar.finish_and_clear();
+                let train_minutes = train_start.elapsed().as_secs_f64() / 60.0;
+                let steps: Vec<usize> = fitted.iter().map(|f| f.steps).collect();
+                let held_out: Vec<usize> = (0..hr.len()).filter(|&i| held[i]).collect();
+                let manifest = Manifest {
+                    method, scale, patch, width: layout.width, height: layout.height, frames: hr.len(), fps, held_out, bounds,
+                    source: Some(Source { path: clip.display().to_string(), crop: [cx, cy, cw, ch], frame_every, max_frames }),
+                    notes: format!(
+                        "`ticketsr overfit` from `{}` (general model `{}`), {} epochs per model over its own patches (batch {batch}, \
+                         Adam lr {lr:e} cosine to {lr_min:e}, L1, seed {seed}), patches per model {patches:?}, steps {steps:?}, \
+                         {train_minutes:.1} min on {}; LR video x264 crf {crf}",
+                        init.info.name, general.info.name, epochs, backend.info.adapter
+                    ),
+                };
+                let pack = Pack { manifest, models: fitted.into_iter().map(|f| f.model).collect(), maps, video: mp4 };
+                let bytes = pack.to_bytes()?;
+                write(&output, &bytes)?;
+                let rows = pack_rows(&pack, &lr_frames, &hr, std::slice::from_ref(&general), &backend).await?;
+                Ok(json!({
+                    "command": "overfit", "output": output, "bytes": bytes.len(), "video_bytes": pack.video.len(),
+                    "manifest": pack.manifest, "patches": patches, "steps": steps, "train_minutes": train_minutes,
+                    "minutes": start.elapsed().as_secs_f64() / 60.0, "rows": rows, "backend": backend.info,
+                }))
+            }
+            Command::PlayPack { pack: path, hr, save_dir, backend } => {
+                let pack = load_pack(&path)?;
+                let (lr, hr_frames) = pack_frames(&pack, hr.as_deref())?;
+                let backend = Backend::acquire(backend.into()).await?;
+                let (out, ms) = play_all(&pack, &lr, &backend).await?;
+                if let Some(dir) = &save_dir {
+                    std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+                    for (i, f) in out.iter().enumerate() {
+                        write(&dir.join(format!("frame-{i:04}.png")), &imaging::encode_png(f)?)?;
+                    }
+                }
+                let s = pack.manifest.scale;
+                let quality = match &hr_frames {
+                    Some(hr) => {
+                        let base = dense_all(&Upscaler::new(&model::bicubic(s)?, backend.clone())?, &lr).await?;
+                        json!({ "pack": split_psnr(&out, hr, &pack.manifest.held_out, s)?, "bicubic": split_psnr(&base, hr, &pack.manifest.held_out, s)? })
+                    }
+                    None => serde_json::Value::Null,
+                };
+                Ok(json!({
+                    "command": "play-pack", "pack": path, "frames": out.len(), "width": out[0].width, "height": out[0].height,
+                    "ms_per_frame": ms, "psnr": quality, "manifest": pack.manifest, "backend": backend.info,
+                }))
+            }
             Command::TrainScorer { images, run, patch, crop, steps, batch, lr, seed, output } => {
                 let model = load_model(run.model.as_deref())?;
                 let up = upscaler(&model, &run).await?;
@@ -641,6 +941,34 @@ mod cli {
                     v["info"]["backend"]["adapter"].as_str().unwrap_or(""),
                     v["info"]["backend"]["kind"].as_str().unwrap_or(""),
                     v["ms"].as_f64().unwrap_or(0.0));
+            }
+            Some("overfit") | Some("eval-pack") => {
+                let m = &v["manifest"];
+                println!("{} x{}, {} frames of {}x{} LR ({} held out)",
+                    m["method"]["kind"].as_str().unwrap_or(""), m["scale"], m["frames"], m["width"], m["height"],
+                    m["held_out"].as_array().map_or(0, Vec::len));
+                println!("{:<34} {:>10} {:>10} {:>10} {:>9}", "", "train dB", "held dB", "params", "ms/frame");
+                for row in v["rows"].as_array().into_iter().flatten() {
+                    let f = |k: &str| row["psnr"][k].as_f64().map_or("-".into(), |x| format!("{x:.3}"));
+                    println!("{:<34} {:>10} {:>10} {:>10} {:>9.0}", row["name"].as_str().unwrap_or(""), f("train"), f("held_out"),
+                        row["parameters"], row["ms_per_frame"].as_f64().unwrap_or(f64::NAN));
+                }
+                if let Some(out) = v["output"].as_str() {
+                    println!("wrote {out} ({} bytes, video {}), {:.1} min", v["bytes"], v["video_bytes"], v["minutes"].as_f64().unwrap_or(0.0));
+                }
+            }
+            Some("play-pack") => {
+                let m = &v["manifest"];
+                println!("{}: {} x{}, {} frames of {}x{}, {:.0} ms per frame",
+                    v["pack"].as_str().unwrap_or(""), m["method"]["kind"].as_str().unwrap_or(""), m["scale"], v["frames"],
+                    v["width"], v["height"], v["ms_per_frame"].as_f64().unwrap_or(f64::NAN));
+                for key in ["bicubic", "pack"] {
+                    let p = &v["psnr"][key];
+                    let f = |k: &str| p[k].as_f64().map_or("-".into(), |x| format!("{x:.3} dB"));
+                    if !p.is_null() {
+                        println!("{key:<8} training frames {}, held-out frames {}", f("train"), f("held_out"));
+                    }
+                }
             }
             Some("tickets") => {
                 for img in v["images"].as_array().into_iter().flatten() {

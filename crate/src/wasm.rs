@@ -19,6 +19,8 @@ use crate::backend::{Backend, BackendChoice};
 use crate::error::{Error, Result};
 use crate::imaging::{RgbaImage, bicubic, metrics};
 use crate::model::{self, format};
+use crate::pack::Pack;
+use crate::pack::play::Player;
 use crate::patch::{evaluate, overlay};
 use crate::patch::score::{self, Reference, Scorer};
 use crate::patch::select::{self, Selection};
@@ -90,6 +92,22 @@ export interface Evaluation {
   }[];
 }
 export interface ImageLike { width: number; height: number; data: Uint8ClampedArray | Uint8Array; }
+/** What a content pack holds besides its bytes (see `ticketsr overfit`). */
+export interface PackManifest {
+  method: { kind: "single" } | { kind: "stdo"; chunks: number } | { kind: "dydca"; threshold: number };
+  scale: number;
+  /** LR patch side (Dy-DCA: of a small patch). */
+  patch: number;
+  /** LR frame size. */
+  width: number;
+  height: number;
+  frames: number;
+  fps: number;
+  held_out: number[];
+  bounds: number[];
+  source?: { path: string; crop: [number, number, number, number]; frame_every: number; max_frames: number } | null;
+  notes: string;
+}
 export interface UpscalerInfo {
   model: { name: string; scale: number; architecture: string; source: string; licence: string; notes: string };
   backend: { kind: "webgpu" | "vulkan" | "cpu"; adapter: string; max_tensor_bytes: number; fallback_reason?: string };
@@ -525,6 +543,64 @@ impl Upscaler {
 
 /// Makes the low-resolution version of an image with the project's bicubic convention
 /// (sides first cropped to multiples of `scale`): what evaluation mode feeds the network.
+/// A content pack: the LR video of a clip with the models overfitted to it and the map of
+/// every frame. `video()` gives the MP4 for a `<video>` element; `upscaleFrame(i, frame)`
+/// upscales its frame `i` with the models the map names.
+#[wasm_bindgen]
+pub struct ContentPack {
+    pack: Rc<Pack>,
+    player: RefCell<Option<Rc<Player>>>,
+}
+
+#[wasm_bindgen]
+impl ContentPack {
+    pub async fn load(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: Uint8Array,
+        #[wasm_bindgen(unchecked_param_type = "UpscalerOptions")] options: JsValue,
+    ) -> std::result::Result<ContentPack, JsValue> {
+        async {
+            let pack = Pack::from_bytes(&bytes.to_vec())?;
+            let choice: BackendChoice = parse_options(options)?.backend.as_deref().unwrap_or("auto").parse()?;
+            let player = Player::new(&pack, &Backend::acquire(choice).await?)?;
+            Ok(ContentPack { pack: Rc::new(pack), player: RefCell::new(Some(Rc::new(player))) })
+        }
+        .await
+        .map_err(to_js)
+    }
+
+    #[wasm_bindgen(unchecked_return_type = "PackManifest")]
+    pub fn manifest(&self) -> std::result::Result<JsValue, JsValue> {
+        to_js_value(&self.pack.manifest).map_err(to_js)
+    }
+
+    /// The LR video (H.264 in MP4).
+    pub fn video(&self) -> Uint8Array {
+        Uint8Array::from(self.pack.video.as_slice())
+    }
+
+    /// Upscales frame `index` of the pack's video (an `ImageData` of the LR size).
+    #[wasm_bindgen(js_name = upscaleFrame, unchecked_return_type = "Promise<ImageData>")]
+    pub fn upscale_frame(&self, index: usize, #[wasm_bindgen(unchecked_param_type = "ImageData | ImageLike")] frame: JsValue) -> Promise {
+        let prepared = (|| {
+            let player = self.player.borrow().clone().ok_or_else(|| Error::InvalidArgument("this pack was disposed".into()))?;
+            let map = self.pack.maps.get(index).cloned().ok_or_else(|| {
+                Error::InvalidArgument(format!("frame {index} is not in a pack of {} frames", self.pack.maps.len()))
+            })?;
+            Ok((player, map, read_image(&frame)?))
+        })();
+        future_to_promise(async move {
+            let (player, map, img) = prepared.map_err(to_js)?;
+            let out = player.frame(&img, &map).await.map_err(to_js)?;
+            write_image(&out).map(JsValue::from).map_err(to_js)
+        })
+    }
+
+    /// Frees the models' GPU memory; later calls fail with an Error.
+    pub fn dispose(&self) {
+        self.player.borrow_mut().take();
+    }
+}
+
 #[wasm_bindgen]
 pub fn downscale(
     #[wasm_bindgen(unchecked_param_type = "ImageData | ImageLike")] image: JsValue,

@@ -210,3 +210,48 @@ async fn bad_input_through_the_js_api_is_an_error() {
     let err = wasm_bindgen_futures::JsFuture::from(up.upscale(img.into(), JsValue::UNDEFINED)).await.err().unwrap();
     assert!(message(err).contains("disposed"));
 }
+
+/// A content pack made natively loads through the JS API, and its frames come out of the
+/// WebGPU player as out of the CPU one; a corrupt pack is an Error, not a panic.
+#[wasm_bindgen_test]
+async fn a_content_pack_plays_on_webgpu_as_on_the_cpu() {
+    use ticketsr::model::wdsr::{self, WdsrConfig};
+    use ticketsr::overfit::Method;
+    use ticketsr::pack::{Manifest, Pack, play::Player};
+    let model = |seed| wdsr::build(WdsrConfig { scale: 2, blocks: 2, channels: 8, expansion: 2 }, seed).unwrap();
+    let manifest = Manifest {
+        method: Method::Stdo { chunks: 2 },
+        scale: 2,
+        patch: 8,
+        width: 32,
+        height: 16,
+        frames: 2,
+        fps: 25.0,
+        held_out: vec![],
+        bounds: vec![30.0],
+        source: None,
+        notes: String::new(),
+    };
+    let maps = vec![vec![0, 1, 1, 0, 1, 0, 0, 1], vec![1; 8]];
+    let pack = Pack { manifest, models: vec![model(1), model(2)], maps, video: vec![1, 2, 3] };
+    let bytes = pack.to_bytes().unwrap();
+    let lr = decode(FIXTURE).crop(32, 16).unwrap();
+    let cpu = Player::new(&pack, &Backend::cpu()).unwrap().frame(&lr, &pack.maps[0]).await.unwrap();
+
+    let js = ticketsr::wasm::ContentPack::load(Uint8Array::from(bytes.as_slice()), JsValue::UNDEFINED).await.unwrap();
+    assert_eq!(js.video().to_vec(), [1, 2, 3]);
+    let frames = Reflect::get(&js.manifest().unwrap(), &"frames".into()).unwrap();
+    assert_eq!(frames.as_f64(), Some(2.0));
+    let image = Object::new();
+    Reflect::set(&image, &"width".into(), &JsValue::from(32)).unwrap();
+    Reflect::set(&image, &"height".into(), &JsValue::from(16)).unwrap();
+    Reflect::set(&image, &"data".into(), &Uint8Array::from(lr.data.as_slice())).unwrap();
+    let out: web_sys::ImageData = wasm_bindgen_futures::JsFuture::from(js.upscale_frame(0, image.clone().into())).await.unwrap().unchecked_into();
+    let gpu = RgbaImage::new(out.width() as usize, out.height() as usize, out.data().0).unwrap();
+    let worst = gpu.data.iter().zip(&cpu.data).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+    assert!(worst <= 1, "WebGPU and CPU frames differ by {worst}");
+    let err = wasm_bindgen_futures::JsFuture::from(js.upscale_frame(2, image.into())).await.err().unwrap();
+    assert!(message(err).contains("not in a pack of 2 frames"));
+    let err = ticketsr::wasm::ContentPack::load(Uint8Array::from(&bytes[..bytes.len() / 2]), JsValue::UNDEFINED).await.err().unwrap();
+    assert!(message(err).contains("invalid content pack"));
+}

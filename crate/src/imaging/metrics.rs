@@ -30,6 +30,12 @@ pub fn psnr_from_mse(mse: f64) -> f64 {
 
 /// PSNR over the R, G and B channels.
 pub fn psnr_rgb(a: &RgbaImage, b: &RgbaImage, shave: usize) -> Result<f64> {
+    Ok(psnr_from_mse(mse_rgb(a, b, shave)?))
+}
+
+/// Mean squared error over R, G and B on the 0..255 scale: what a clip's PSNR pools over
+/// frames (the research's `-10 log10(mean MSE)`).
+pub fn mse_rgb(a: &RgbaImage, b: &RgbaImage, shave: usize) -> Result<f64> {
     check_pair(a, b, shave)?;
     let (mut sum, mut n) = (0f64, 0usize);
     for i in interior(a, shave) {
@@ -39,7 +45,20 @@ pub fn psnr_rgb(a: &RgbaImage, b: &RgbaImage, shave: usize) -> Result<f64> {
         }
         n += 3;
     }
-    Ok(psnr_from_mse(sum / n as f64))
+    Ok(sum / n as f64)
+}
+
+/// PSNR of a clip: the MSE pooled over all its frames, as the overfitting research reports
+/// it (a frame's PSNR averaged would weigh easy frames more).
+pub fn clip_psnr(outputs: &[RgbaImage], hr: &[RgbaImage], shave: usize) -> Result<f64> {
+    if outputs.is_empty() || outputs.len() != hr.len() {
+        return Err(Error::image(format!("{} frames to compare with {}", outputs.len(), hr.len())));
+    }
+    let mut sum = 0.0;
+    for (a, b) in outputs.iter().zip(hr) {
+        sum += mse_rgb(a, b, shave)?;
+    }
+    Ok(psnr_from_mse(sum / outputs.len() as f64))
 }
 
 /// BT.601 luma on the 16..235 scale, unrounded.

@@ -94,7 +94,8 @@ impl RgbaImage {
         self.crop_at(self.width.saturating_sub(w) / 2, self.height.saturating_sub(h) / 2, w, h)
     }
 
-    fn crop_at(&self, x: usize, y0: usize, w: usize, h: usize) -> Result<RgbaImage> {
+    /// The `w x h` pixels whose top-left corner is at `(x, y0)`.
+    pub fn crop_at(&self, x: usize, y0: usize, w: usize, h: usize) -> Result<RgbaImage> {
         if x + w > self.width || y0 + h > self.height {
             return Err(Error::image(format!("cannot crop {w}x{h} from a {}x{} image", self.width, self.height)));
         }

@@ -63,6 +63,33 @@ pub fn build(c: WdsrConfig, seed: u64) -> Result<ModelFile> {
     ModelFile::new(info, graph, values)
 }
 
+/// The configuration a WDSR-B model was built with, read back from its parameter shapes.
+pub fn config_of(model: &ModelFile) -> Result<WdsrConfig> {
+    let shape = |name: &str| model.graph.params.iter().find(|p| p.name == name).map(|p| p.shape.clone());
+    let not_wdsr = || Error::InvalidArgument(format!("`{}` is not a WDSR-B graph", model.info.name));
+    let head = shape("head.0.weight").ok_or_else(not_wdsr)?;
+    let blocks = (0..).take_while(|i| shape(&format!("body.{i}.body.0.weight")).is_some()).count();
+    let wide = if blocks > 0 { shape("body.0.body.0.weight").ok_or_else(not_wdsr)?[0] } else { head[0] };
+    Ok(WdsrConfig { scale: model.info.scale, blocks, channels: head[0], expansion: wide / head[0].max(1) })
+}
+
+/// `model` with only its first `blocks` residual blocks: head, tail and skip stay, so the
+/// shorter network starts from the longer one's weights.
+pub fn truncate(model: &ModelFile, blocks: usize) -> Result<ModelFile> {
+    let c = config_of(model)?;
+    if blocks > c.blocks {
+        return Err(Error::InvalidArgument(format!("`{}` has {} blocks, cannot keep {blocks}", model.info.name, c.blocks)));
+    }
+    let graph = graph(WdsrConfig { blocks, ..c })?;
+    let by_name: std::collections::HashMap<&str, &Vec<f32>> =
+        model.graph.params.iter().map(|p| p.name.as_str()).zip(&model.values).collect();
+    let values = graph.params.iter().map(|p| by_name[p.name.as_str()].clone()).collect();
+    let mut info = model.info.clone();
+    info.name = format!("{}-first{blocks}", info.name);
+    info.notes = format!("the first {blocks} of {} blocks of `{}`. {}", c.blocks, model.info.name, info.notes);
+    ModelFile::new(info, graph, values)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +101,8 @@ mod tests {
         for s in 2..=4 {
             assert_eq!(graph(WdsrConfig::stdo(s)).unwrap().analyze().unwrap().scale, s);
         }
+        let c = WdsrConfig { scale: 4, blocks: 3, channels: 8, expansion: 2 };
+        assert_eq!(config_of(&build(c, 0).unwrap()).unwrap(), c);
+        assert!(truncate(&build(c, 0).unwrap(), 4).is_err());
     }
 }

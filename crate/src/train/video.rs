@@ -1,8 +1,13 @@
 //! Video frames for training, decoded by the system's `ffmpeg` (Debian's package): the
-//! clips the research overfits to are ordinary video files.
+//! clips the research overfits to are ordinary video files. Also the LR video of a
+//! content pack, encoded as H.264 in MP4 because that is what every browser plays.
 
-use std::path::Path;
-use std::process::Command;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::imaging::{MAX_SIDE, RgbaImage};
@@ -15,18 +20,24 @@ pub fn is_video(path: &Path) -> bool {
 }
 
 fn run(program: &str, args: &[&str], path: &Path) -> Result<Vec<u8>> {
-    let out = Command::new(program).args(args).output().map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Error::Decode(format!("{program} is not installed; video needs it (Debian: apt install ffmpeg)"))
-        } else {
-            Error::io(format!("running {program}"), e)
-        }
-    })?;
+    let out = Command::new(program).args(args).output().map_err(|e| missing_or(program, e))?;
     if !out.status.success() {
         let why = String::from_utf8_lossy(&out.stderr);
         return Err(Error::Decode(format!("{}: {program} could not decode it: {}", path.display(), why.trim())));
     }
     Ok(out.stdout)
+}
+
+/// Frames per second of the first video stream.
+pub fn frame_rate(path: &Path) -> Result<f64> {
+    let file = path.to_str().ok_or_else(|| Error::Decode(format!("{}: the path is not UTF-8", path.display())))?;
+    let out = run("ffprobe", &["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=r_frame_rate", "-of", "csv=p=0", file], path)?;
+    let text = String::from_utf8_lossy(&out);
+    let rate = match text.trim().split_once('/') {
+        Some((n, d)) => n.parse::<f64>().ok().zip(d.parse::<f64>().ok()).map(|(n, d)| n / d),
+        None => text.trim().parse().ok(),
+    };
+    rate.filter(|r| r.is_finite() && *r > 0.0).ok_or_else(|| Error::Decode(format!("{}: no frame rate (ffprobe said `{}`)", path.display(), text.trim())))
 }
 
 /// Every `every`-th frame of the video at `path`, at most `max` of them, as RGBA.
@@ -51,6 +62,81 @@ pub fn frames(path: &Path, every: usize, max: usize) -> Result<Vec<RgbaImage>> {
     raw.chunks_exact(size).map(|f| RgbaImage::new(w, h, f.to_vec())).collect()
 }
 
+/// How the LR video of a pack is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Encoding {
+    pub fps: f64,
+    /// x264's constant rate factor: 0 is lossless in luma, 18 visually lossless, 23 its default.
+    pub crf: u8,
+}
+
+/// A file in the temporary folder, removed when dropped (the MP4 muxer needs a seekable
+/// output, and the demuxer a seekable input, so pipes will not do).
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(ext: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        Self(std::env::temp_dir().join(format!("ticketsr-{}-{n}.{ext}", std::process::id())))
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        std::fs::remove_file(&self.0).ok();
+    }
+}
+
+/// Encodes equally sized frames as H.264 (yuv420p, so browsers play it) in MP4.
+pub fn encode(frames: &[RgbaImage], encoding: Encoding) -> Result<Vec<u8>> {
+    let first = frames.first().ok_or_else(|| Error::InvalidArgument("no frames to encode".into()))?;
+    let (w, h) = (first.width, first.height);
+    if frames.iter().any(|f| (f.width, f.height) != (w, h)) || w % 2 == 1 || h % 2 == 1 {
+        return Err(Error::InvalidArgument(format!("H.264 needs frames of one even size; the first is {w}x{h}")));
+    }
+    if !(encoding.fps.is_finite() && encoding.fps > 0.0) || encoding.crf > 51 {
+        return Err(Error::InvalidArgument(format!("unusable encoding {encoding:?}")));
+    }
+    let out = TempFile::new("mp4");
+    let (size, fps, crf) = (format!("{w}x{h}"), format!("{}", encoding.fps), encoding.crf.to_string());
+    let target = out.0.to_str().ok_or_else(|| Error::InvalidArgument("the temporary folder's path is not UTF-8".into()))?;
+    let args = [
+        "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgba", "-s", &size, "-r", &fps, "-i", "-", "-c:v", "libx264",
+        "-pix_fmt", "yuv420p", "-crf", &crf, "-preset", "medium", "-movflags", "+faststart", target,
+    ];
+    let mut child = Command::new("ffmpeg")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| missing_or("ffmpeg", e))?;
+    let mut stdin = child.stdin.take().ok_or_else(|| Error::Backend("ffmpeg has no stdin".into()))?;
+    let written = frames.iter().try_for_each(|f| stdin.write_all(&f.data));
+    drop(stdin);
+    let done = child.wait_with_output().map_err(|e| Error::io("running ffmpeg", e))?;
+    if !done.status.success() || written.is_err() {
+        return Err(Error::Decode(format!("ffmpeg could not encode the LR video: {}", String::from_utf8_lossy(&done.stderr).trim())));
+    }
+    std::fs::read(&out.0).map_err(|e| Error::io("reading the encoded video", e))
+}
+
+/// Every frame of a video held in memory (a pack's LR video).
+pub fn decode(bytes: &[u8]) -> Result<Vec<RgbaImage>> {
+    let file = TempFile::new("mp4");
+    std::fs::write(&file.0, bytes).map_err(|e| Error::io("writing a temporary video", e))?;
+    frames(&file.0, 1, 1 << 30)
+}
+
+fn missing_or(program: &str, e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        Error::Decode(format!("{program} is not installed; video needs it (Debian: apt install ffmpeg)"))
+    } else {
+        Error::io(format!("running {program}"), e)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +157,7 @@ mod tests {
         assert_eq!(all.len(), 6);
         assert_eq!((all[0].width, all[0].height), (40, 24));
         assert_ne!(all[0], all[5], "the test pattern moves");
+        assert_eq!(frame_rate(&clip).unwrap(), 10.0);
         let some = frames(&clip, 2, 2).unwrap();
         assert_eq!(some.len(), 2);
         assert_eq!(some[1], all[2]);
@@ -79,6 +166,14 @@ mod tests {
         let err = frames(&fake, 1, 10).unwrap_err().to_string();
         assert!(err.contains("fake.mp4") && err.contains("could not decode"), "{err}");
         assert!(is_video(&fake) && !is_video(Path::new("a.png")));
+        // Encoded and decoded again: same count and size, close to the original.
+        let even: Vec<_> = all.iter().map(|f| f.crop(40, 24).unwrap()).collect();
+        let mp4 = encode(&even, Encoding { fps: 10.0, crf: 10 }).unwrap();
+        let back = decode(&mp4).unwrap();
+        assert_eq!(back.len(), 6);
+        assert_eq!((back[3].width, back[3].height), (40, 24));
+        assert!(crate::imaging::metrics::psnr_rgb(&back[3], &even[3], 0).unwrap() > 20.0);
+        assert!(decode(b"not a video").is_err());
         std::fs::remove_dir_all(&dir).ok();
     }
 }
