@@ -3,7 +3,7 @@
 # an optimised module (wasm-opt from npm's binaryen; Debian's is too old).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --lib --target wasm32-unknown-unknown -p ticketsr
+cargo rustc --release --lib --target wasm32-unknown-unknown -p ticketsr --crate-type cdylib
 wasm-bindgen --target web --out-dir pkg --out-name ticketsr target/wasm32-unknown-unknown/release/ticketsr.wasm
 tests/node_modules/.bin/wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \

@@ -9,12 +9,7 @@ scripts/setup.sh
 echo "== native tests"
 cargo test -p ticketsr
 
-# The wasm tests build the library with wasm-bindgen-test's features and build-web.sh
-# without them, into the same file name; cargo can then take the other build's library as
-# fresh and fail to link (E0308 between two builds of js-sys). Touching the library makes
-# this build its own.
 echo "== wasm tests in headless Chromium (WebGPU through SwiftShader)"
-touch crate/src/lib.rs
 CHROMEDRIVER=$(command -v chromedriver) WASM_BINDGEN_TEST_TIMEOUT=600 \
   cargo test --release --target wasm32-unknown-unknown -p ticketsr --test browser
 
