@@ -29,11 +29,21 @@ ROWS
   $bin eval "$out/bikes-x$s-single.tsrpack" --model web/models/ticketsr-espcn-x$s.safetensors --backend cpu --json > "$out/bikes-x$s-espcn.json"
 done
 python3 - "$out" <<'PY'
-import json, sys, glob, os
-for f in sorted(glob.glob(os.path.join(sys.argv[1], "bikes-x*.json"))):
-    v = json.load(open(f))
-    for r in v["rows"]:
+# The markdown table of docs/overfitting.md: one row per model, PSNR pooled over frames.
+import json, os, sys
+out = sys.argv[1]
+print("| scale | method | parameters | PSNR training frames | PSNR held-out frames | training time | pack size |")
+print("| --- | --- | --- | --- | --- | --- | --- |")
+for s in (2, 4):
+    load = lambda name: json.load(open(os.path.join(out, f"bikes-x{s}-{name}.json")))
+    single = load("single")
+    rows = [(r, None) for r in single["rows"][:2]] + [(load("espcn")["rows"][1], None)]
+    for name in ("single", "stdo-k2", "stdo-k4", "dydca-40db", "dydca-half"):
+        v = load(name)
+        rows.append((v["rows"][-1], v))
+    for r, v in rows:
         p = r["psnr"]
-        print(f'{os.path.basename(f):<28} {r["name"]:<30} {p["train"]:8.3f} {p["held_out"]:8.3f} {r["parameters"]:>8} '
-              f'{v.get("train_minutes", 0):5.1f} min')
+        minutes = f'{v["train_minutes"]:.1f} min' if v else "-"
+        size = f'{v["bytes"] / 1024:.0f} KB' if v else "-"
+        print(f'| x{s} | {r["name"]} | {r["parameters"]:,} | {p["train"]:.2f} | {p["held_out"]:.2f} | {minutes} | {size} |')
 PY

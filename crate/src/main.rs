@@ -78,6 +78,22 @@ mod cli {
         scorer_model: Option<PathBuf>,
     }
 
+    /// Batches and the learning-rate schedule of a training run.
+    #[derive(clap::Args)]
+    struct Schedule {
+        #[arg(long, default_value_t = 16)]
+        batch: usize,
+        /// Adam's learning rate at the first step, decayed along a cosine...
+        #[arg(long, default_value_t = 1e-3)]
+        lr: f64,
+        /// ...to this at the last.
+        #[arg(long, default_value_t = 1e-5)]
+        lr_min: f64,
+        /// Seeds the order of patches.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    }
+
     #[derive(Clone, Copy, ValueEnum)]
     enum Arch {
         Espcn,
@@ -224,17 +240,11 @@ mod cli {
             output: PathBuf,
             #[arg(long, default_value_t = 1000)]
             steps: usize,
-            #[arg(long, default_value_t = 16)]
-            batch: usize,
             /// LR patch side.
             #[arg(long, default_value_t = 48)]
             patch: usize,
-            #[arg(long, default_value_t = 1e-3)]
-            lr: f64,
-            #[arg(long, default_value_t = 1e-5)]
-            lr_min: f64,
-            #[arg(long, default_value_t = 0)]
-            seed: u64,
+            #[command(flatten)]
+            schedule: Schedule,
             /// Where to run: the GPU (Vulkan) when available, else the CPU.
             #[arg(long, value_enum, default_value = "auto")]
             backend: BackendArg,
@@ -322,14 +332,8 @@ mod cli {
             /// Passes over each model's own patches.
             #[arg(long, default_value_t = 50)]
             epochs: usize,
-            #[arg(long, default_value_t = 16)]
-            batch: usize,
-            #[arg(long, default_value_t = 1e-3)]
-            lr: f64,
-            #[arg(long, default_value_t = 1e-5)]
-            lr_min: f64,
-            #[arg(long, default_value_t = 0)]
-            seed: u64,
+            #[command(flatten)]
+            schedule: Schedule,
             /// x264 quality of the LR video (0 best, 51 worst).
             #[arg(long, default_value_t = 18)]
             crf: u8,
@@ -718,7 +722,8 @@ mod cli {
                 }
                 Ok(result)
             }
-            Command::Train { images, frame_every, max_frames, init, output, steps, batch, patch, lr, lr_min, seed, backend, checkpoint, every, resume } => {
+            Command::Train { images, frame_every, max_frames, init, output, steps, patch, schedule, backend, checkpoint, every, resume } => {
+                let Schedule { batch, lr, lr_min, seed } = schedule;
                 let backend = Backend::acquire(backend.into()).await?;
                 let mut trainer = match (&resume, &init) {
                     (Some(dir), _) => Trainer::resume(&load_checkpoint(dir)?, &backend.device)?,
@@ -771,8 +776,9 @@ mod cli {
             }
             Command::Overfit {
                 clip, output, method, chunks, threshold, split_share, scale, patch, crop, frame_every, max_frames, holdout, general, init,
-                shallow_blocks, epochs, batch, lr, lr_min, seed, crf, backend,
+                shallow_blocks, epochs, schedule, crf, backend,
             } => {
+                let Schedule { batch, lr, lr_min, seed } = schedule;
                 let start = Instant::now();
                 let method = match method {
                     MethodArg::Single => Method::Single,

@@ -56,7 +56,7 @@ fn an_overfitted_pack_plays_back_with_the_psnr_it_promised() {
     let espcn = common::repo().join("web/models/ticketsr-espcn-x2.safetensors");
     let (ok, v, err) = ticketsr(&["eval", pack.to_str().unwrap(), "--model", espcn.to_str().unwrap(), "--backend", "cpu", "--json"]);
     assert!(ok, "{err}");
-    assert!(row(&v, "espcn")["psnr"]["held_out"].as_f64().unwrap() > 20.0);
+    assert!(row(&v, "ticketsr-espcn")["psnr"]["held_out"].as_f64().unwrap() > 20.0);
 
     let mut bytes = std::fs::read(&pack).unwrap();
     bytes.truncate(bytes.len() - 100);
@@ -67,4 +67,18 @@ fn an_overfitted_pack_plays_back_with_the_psnr_it_promised() {
     assert!(err.contains("invalid content pack") && err.contains("corrupt.tsrpack"), "{err}");
     assert!(v["error"].is_string());
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn the_bundled_demo_pack_plays_back_above_bicubic() {
+    let pack = common::repo().join("web/media/bikes-x2-stdo-k2.tsrpack");
+    let clip = common::repo().join(".media/clips/bikes.mp4");
+    let (ok, v, err) = ticketsr(&["play-pack", pack.to_str().unwrap(), "--hr", clip.to_str().unwrap(), "--backend", "cpu", "--json"]);
+    assert!(ok, "{err}");
+    assert_eq!(v["frames"], 30);
+    for set in ["train", "held_out"] {
+        let (p, b) = (v["psnr"]["pack"][set].as_f64().unwrap(), v["psnr"]["bicubic"][set].as_f64().unwrap());
+        println!("demo pack, {set} frames: {p:.2} dB, bicubic {b:.2} dB");
+        assert!(p >= b + 0.5, "{set}: {p:.2} vs bicubic {b:.2}");
+    }
 }
