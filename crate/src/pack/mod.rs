@@ -19,6 +19,9 @@ use crate::overfit::{Layout, Method};
 
 pub const FORMAT: &str = "ticketsr-pack/1";
 
+/// Frames a pack may hold: 11 hours at 25 fps; a manifest claiming more is corrupt.
+pub const MAX_FRAMES: usize = 1_000_000;
+
 /// Where the HR frames came from, so a pack can be evaluated against them later.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Source {
@@ -164,9 +167,17 @@ impl Pack {
                 b => format::from_bytes(&b).map_err(|e| bad(format!("model {i}: {e}"))),
             })
             .collect::<Result<Vec<_>>>()?;
+        if manifest.frames > MAX_FRAMES {
+            return Err(bad(format!("{} frames is more than a pack holds ({MAX_FRAMES})", manifest.frames)));
+        }
         let (entries, bits) = (layout.entries()?, bits(layout.levels()));
         let packed = blob("maps")?;
-        let need = (manifest.frames * entries * bits as usize).div_ceil(8);
+        let need = manifest
+            .frames
+            .checked_mul(entries)
+            .and_then(|n| n.checked_mul(bits as usize))
+            .map(|n| n.div_ceil(8))
+            .ok_or_else(|| bad(format!("{} frames of {entries} map entries overflow", manifest.frames)))?;
         if packed.len() != need {
             return Err(bad(format!("maps hold {} bytes, {} frames of {entries} entries need {need}", packed.len(), manifest.frames)));
         }
@@ -233,6 +244,14 @@ mod tests {
         let mut pack = tiny(Method::Stdo { chunks: 3 });
         pack.models.pop();
         assert!(pack.to_bytes().unwrap_err().to_string().contains("needs 3 models"));
+        // A manifest claiming absurdly many frames (a single model has no maps to check).
+        let single = tiny(Method::Single);
+        let model = format::to_bytes(&single.models[0]).unwrap();
+        let manifest = Manifest { frames: MAX_FRAMES + 1, ..single.manifest };
+        let metadata = HashMap::from([("format".to_string(), FORMAT.to_string()), ("manifest".to_string(), serde_json::to_string(&manifest).unwrap())]);
+        let views = vec![("model.0".to_string(), TensorView::new(Dtype::U8, vec![model.len()], &model).unwrap())];
+        let huge = safetensors::serialize(views, Some(metadata)).unwrap();
+        assert!(err(&huge).contains("more than a pack holds"));
         // A newer version is named as such.
         let mut newer = bytes.clone();
         let at = newer.windows(FORMAT.len()).position(|w| w == FORMAT.as_bytes()).unwrap();
