@@ -9,6 +9,7 @@ pub mod graph;
 pub mod imaging;
 pub mod model;
 pub mod patch;
+pub mod prune;
 pub mod ops;
 pub mod overfit;
 pub mod pack;

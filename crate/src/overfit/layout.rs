@@ -28,7 +28,7 @@ impl Layout {
     pub fn new(method: Method, patch: usize, width: usize, height: usize) -> Result<Self> {
         let layout = Self { method, patch, width, height };
         let unit = layout.unit();
-        if patch == 0 || width == 0 || height == 0 || width % unit != 0 || height % unit != 0 {
+        if patch == 0 || width == 0 || height == 0 || !width.is_multiple_of(unit) || !height.is_multiple_of(unit) {
             return Err(Error::InvalidArgument(format!(
                 "a {width}x{height} LR frame is not a whole number of {unit}x{unit} patches ({}); crop it",
                 method.name()
