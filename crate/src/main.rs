@@ -101,6 +101,16 @@ mod cli {
     }
 
     #[derive(Clone, Copy, ValueEnum)]
+    enum PruneArg {
+        /// The smallest weights of the whole network.
+        Global,
+        /// The smallest share of every layer.
+        PerLayer,
+        /// 2 of every 4 consecutive input channels of each filter tap.
+        TwoOfFour,
+    }
+
+    #[derive(Clone, Copy, ValueEnum)]
     enum MethodArg {
         Single,
         Stdo,
@@ -352,6 +362,17 @@ mod cli {
             save_dir: Option<PathBuf>,
             #[arg(long, value_enum, default_value = "auto")]
             backend: BackendArg,
+        },
+        /// Prune a model's convolution weights by magnitude (zeroed; the file keeps its size).
+        Prune {
+            model: PathBuf,
+            #[arg(long, short)]
+            output: PathBuf,
+            #[arg(long, value_enum, default_value = "global")]
+            method: PruneArg,
+            /// Share of the weights to zero (global and per-layer).
+            #[arg(long, default_value_t = 0.5)]
+            sparsity: f64,
         },
         /// Describe a model file.
         Info { model: PathBuf },
@@ -919,6 +940,21 @@ mod cli {
                 );
                 write(&output, &format::to_bytes(&scorer)?)?;
                 Ok(json!({ "command": "train-scorer", "output": output, "patches": samples.len(), "mse": mse, "notes": scorer.info.notes }))
+            }
+            Command::Prune { model, output, method, sparsity } => {
+                use ticketsr::prune::magnitude::{self, Scope};
+                let m = load_model(Some(&model))?;
+                let pruned = match method {
+                    PruneArg::Global => magnitude::magnitude(&m, sparsity, Scope::Global)?,
+                    PruneArg::PerLayer => magnitude::magnitude(&m, sparsity, Scope::PerLayer)?,
+                    PruneArg::TwoOfFour => magnitude::n_of_m(&m, 2, 4)?,
+                };
+                write(&output, &format::to_bytes(&pruned)?)?;
+                Ok(json!({
+                    "command": "prune", "output": output, "sparsity": magnitude::sparsity(&pruned),
+                    "parameters": pruned.graph.parameter_count(),
+                    "nonzero": pruned.values.iter().flatten().filter(|v| **v != 0.0).count(),
+                }))
             }
             Command::Info { model } => {
                 let m = load_model(Some(&model))?;

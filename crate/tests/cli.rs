@@ -98,3 +98,28 @@ fn train_writes_a_model_and_a_checkpoint_it_can_resume() {
     assert!(!ok && v["error"].as_str().unwrap().contains("--init"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn prune_zeroes_the_asked_share_and_the_model_still_upscales() {
+    let dir = std::env::temp_dir().join(format!("ticketsr-prune-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = common::repo().join("web/models/ticketsr-espcn-x2.safetensors");
+    let photo = common::repo().join("web/media/astronaut-256.png");
+    let mut psnr = vec![];
+    for (method, want) in [("global", 0.5), ("per-layer", 0.5), ("two-of-four", 0.49)] {
+        let out = dir.join(format!("{method}.safetensors"));
+        let (ok, v, err) = ticketsr(&["prune", model.to_str().unwrap(), "-o", out.to_str().unwrap(), "--method", method, "--json"]);
+        assert!(ok, "{err}");
+        let s = v["sparsity"].as_f64().unwrap();
+        assert!((s - want).abs() < 0.02, "{method}: {s}");
+        let (ok, e, err) = ticketsr(&["eval", photo.to_str().unwrap(), "--model", out.to_str().unwrap(), "--backend", "cpu", "--json"]);
+        assert!(ok, "{err}");
+        psnr.push(e["model"]["psnr_rgb"].as_f64().unwrap());
+    }
+    let (ok, dense, _) = ticketsr(&["eval", photo.to_str().unwrap(), "--model", model.to_str().unwrap(), "--backend", "cpu", "--json"]);
+    assert!(ok);
+    println!("ESPCN x2 dense {:.2} dB; pruned 50% global/per-layer/2:4 {psnr:.2?}", dense["model"]["psnr_rgb"].as_f64().unwrap());
+    // Pruning without fine-tuning costs quality: the outputs differ from dense.
+    assert!(psnr.iter().all(|p| *p < dense["model"]["psnr_rgb"].as_f64().unwrap()));
+    std::fs::remove_dir_all(&dir).ok();
+}
