@@ -452,12 +452,21 @@ mod cli {
         video::frames(path, source.frame_every, source.max_frames)?.iter().map(|f| f.crop_at(x, y, w, h)).collect()
     }
 
-    async fn dense_all(up: &Upscaler, frames: &[imaging::RgbaImage]) -> Result<Vec<imaging::RgbaImage>> {
+    /// A model run densely on every frame, with the milliseconds per frame it took.
+    struct Dense {
+        model: ModelFile,
+        frames: Vec<imaging::RgbaImage>,
+        ms_per_frame: f64,
+    }
+
+    async fn dense_all(model: &ModelFile, frames: &[imaging::RgbaImage], backend: &Backend) -> Result<Dense> {
+        let up = Upscaler::new(model, backend.clone())?;
+        let start = Instant::now();
         let mut out = Vec::with_capacity(frames.len());
         for f in frames {
             out.push(up.upscale(f, &mut ticketsr::Silent).await?);
         }
-        Ok(out)
+        Ok(Dense { model: model.clone(), frames: out, ms_per_frame: start.elapsed().as_secs_f64() * 1e3 / frames.len().max(1) as f64 })
     }
 
     /// Every frame of a pack, played; and the milliseconds per frame.
@@ -487,18 +496,16 @@ mod cli {
         Ok(json!({ "train": part(false)?, "held_out": part(true)? }))
     }
 
-    /// Bicubic, the given general models (dense) and the pack on a clip: PSNR on training
-    /// and held-out frames, parameters, milliseconds per frame.
-    async fn pack_rows(pack: &Pack, lr: &[imaging::RgbaImage], hr: &[imaging::RgbaImage], general: &[ModelFile], backend: &Backend) -> Result<Vec<serde_json::Value>> {
+    /// Bicubic, the general models' dense outputs already made, and the pack on a clip: PSNR
+    /// on training and held-out frames, parameters, milliseconds per frame.
+    async fn pack_rows(pack: &Pack, lr: &[imaging::RgbaImage], hr: &[imaging::RgbaImage], general: &[Dense], backend: &Backend) -> Result<Vec<serde_json::Value>> {
         let m = &pack.manifest;
+        let bicubic = dense_all(&model::bicubic(m.scale)?, lr, backend).await?;
         let mut rows = Vec::new();
-        for model in std::iter::once(model::bicubic(m.scale)?).chain(general.iter().cloned()) {
-            let up = Upscaler::new(&model, backend.clone())?;
-            let start = Instant::now();
-            let out = dense_all(&up, lr).await?;
+        for d in std::iter::once(&bicubic).chain(general) {
             rows.push(json!({
-                "name": model.info.name, "psnr": split_psnr(&out, hr, &m.held_out, m.scale)?,
-                "parameters": model.graph.parameter_count(), "ms_per_frame": start.elapsed().as_secs_f64() * 1e3 / lr.len() as f64,
+                "name": d.model.info.name, "psnr": split_psnr(&d.frames, hr, &m.held_out, m.scale)?,
+                "parameters": d.model.graph.parameter_count(), "ms_per_frame": d.ms_per_frame,
             }));
         }
         let (out, ms) = play_all(pack, lr, backend).await?;
@@ -635,9 +642,12 @@ mod cli {
                 let pack = load_pack(&hr)?;
                 let (lr, hr_frames) = pack_frames(&pack, None)?;
                 let hr_frames = hr_frames.ok_or_else(|| Error::InvalidArgument("the pack's HR clip is not at the path it records; use play-pack --hr".into()))?;
-                let general = run.model.as_deref().map(|p| load_model(Some(p))).transpose()?;
                 let backend = Backend::acquire(run.backend.into()).await?;
-                let rows = pack_rows(&pack, &lr, &hr_frames, general.as_slice(), &backend).await?;
+                let general = match run.model.as_deref() {
+                    Some(p) => vec![dense_all(&load_model(Some(p))?, &lr, &backend).await?],
+                    None => vec![],
+                };
+                let rows = pack_rows(&pack, &lr, &hr_frames, &general, &backend).await?;
                 Ok(json!({ "command": "eval-pack", "pack": hr, "manifest": pack.manifest, "rows": rows, "backend": backend.info }))
             }
             Command::Eval { hr, run, shave, save_dir } => {
@@ -823,7 +833,7 @@ mod cli {
                 let frames = video::frames(&clip, frame_every, max_frames)?;
                 let (fw, fh) = (frames[0].width, frames[0].height);
                 let (cw, ch) = match &crop { Some(c) => parse_size(c)?, None => (fw, fh) };
-                let unit = scale * patch * if matches!(method, Method::DyDca { .. }) { 2 } else { 1 };
+                let unit = scale * method.cell(patch);
                 let (cw, ch) = (cw.min(fw) / unit * unit, ch.min(fh) / unit * unit);
                 let (cx, cy) = ((fw - cw) / 2, (fh - ch) / 2);
                 let hr = frames.iter().map(|f| f.crop_at(cx, cy, cw, ch)).collect::<Result<Vec<_>>>()?;
@@ -836,9 +846,8 @@ mod cli {
                 let held: Vec<bool> = (0..hr.len()).map(|i| holdout > 0 && i % holdout == holdout - 1).collect();
                 let clip_frames = fit::Clip { lr: &lr_frames, hr: &hr, held_out: &held };
                 let backend = Backend::acquire(backend.into()).await?;
-                let general_up = Upscaler::new(&general, backend.clone())?;
-                let general_out = dense_all(&general_up, &lr_frames).await?;
-                let scores = fit::scores(&layout, &clip_frames, &general_out, scale)?;
+                let general_out = dense_all(&general, &lr_frames, &backend).await?;
+                let scores = fit::scores(&layout, &clip_frames, &general_out.frames, scale)?;
                 let method = match (method, split_share) {
                     (Method::DyDca { .. }, Some(share)) => {
                         Method::DyDca { threshold: overfit::split::threshold_for_share(&fit::training_scores(&scores, &held), share)? }
@@ -851,7 +860,7 @@ mod cli {
                 let sets = fit::training_sets(&layout, &clip_frames, &maps, scale, &halos)?;
                 let patches: Vec<usize> = sets.iter().map(Vec::len).collect();
                 let config = fit::FitConfig { epochs, batch, lr, lr_min, seed };
-                let total: usize = patches.iter().map(|&n| if n == 0 { 0 } else { (epochs * n).div_ceil(batch.max(1)).max(1) }).sum();
+                let total: usize = patches.iter().map(|&n| config.steps(n)).sum();
                 let bar = step_bar(json, total);
                 let train_start = Instant::now();
                 let (mut loss, mut psnr) = (f64::NAN, f64::NAN);
@@ -878,7 +887,7 @@ mod cli {
                 let pack = Pack { manifest, models: fitted.into_iter().map(|f| f.model).collect(), maps, video: mp4 };
                 let bytes = pack.to_bytes()?;
                 write(&output, &bytes)?;
-                let rows = pack_rows(&pack, &lr_frames, &hr, std::slice::from_ref(&general), &backend).await?;
+                let rows = pack_rows(&pack, &lr_frames, &hr, std::slice::from_ref(&general_out), &backend).await?;
                 Ok(json!({
                     "command": "overfit", "output": output, "bytes": bytes.len(), "video_bytes": pack.video.len(),
                     "manifest": pack.manifest, "patches": patches, "steps": steps, "train_minutes": train_minutes,
@@ -899,8 +908,8 @@ mod cli {
                 let s = pack.manifest.scale;
                 let quality = match &hr_frames {
                     Some(hr) => {
-                        let base = dense_all(&Upscaler::new(&model::bicubic(s)?, backend.clone())?, &lr).await?;
-                        json!({ "pack": split_psnr(&out, hr, &pack.manifest.held_out, s)?, "bicubic": split_psnr(&base, hr, &pack.manifest.held_out, s)? })
+                        let base = dense_all(&model::bicubic(s)?, &lr, &backend).await?;
+                        json!({ "pack": split_psnr(&out, hr, &pack.manifest.held_out, s)?, "bicubic": split_psnr(&base.frames, hr, &pack.manifest.held_out, s)? })
                     }
                     None => serde_json::Value::Null,
                 };

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::imaging::{Region, RgbaImage};
 use crate::model::ModelFile;
 use crate::patch::score::patch_psnr;
+use crate::patch::window::window;
 use crate::train::{StepReport, TrainConfig, Trainer};
 
 /// A clip as the server holds it: decoded LR frames, their HR originals, and which frames
@@ -69,8 +70,16 @@ pub fn maps(method: Method, scores: &[Vec<f64>], held_out: &[bool]) -> Result<(V
         Method::Stdo { chunks } => {
             // Chunks are cut on the training frames' patches, as the clip is known to the
             // server; a held-out frame's patches fall into the chunk whose range holds them.
-            let bounds = chunk::quantiles(&training_scores(scores, held_out), chunks)?.bounds;
-            (scores.iter().map(|s| s.iter().map(|&v| chunk::of(v, &bounds)).collect()).collect(), bounds)
+            // Training frames take the quantiles' own labels (equal counts even where scores
+            // tie across a bound).
+            let chunks = chunk::quantiles(&training_scores(scores, held_out), chunks)?;
+            let mut labels = chunks.labels.iter().copied();
+            let maps = scores
+                .iter()
+                .zip(held_out)
+                .map(|(s, &held)| s.iter().map(|&v| if held { chunk::of(v, &chunks.bounds) } else { labels.next().unwrap_or(0) }).collect())
+                .collect();
+            (maps, chunks.bounds)
         }
     })
 }
@@ -87,16 +96,6 @@ pub struct Sample {
     pub core: Region,
 }
 
-/// `core` grown by `halo` on each side, shifted to lie inside a `width` x `height` frame.
-pub fn window(core: Region, halo: usize, width: usize, height: usize) -> Region {
-    let span = |start: usize, len: usize, limit: usize| {
-        let len2 = (len + 2 * halo).min(limit);
-        (start.saturating_sub(halo).min(limit - len2), len2)
-    };
-    let ((x, w), (y, h)) = (span(core.x, core.width, width), span(core.y, core.height, height));
-    Region { x, y, width: w, height: h }
-}
-
 /// The samples each model trains on, from the training frames; `halos` gives each model's
 /// receptive radius.
 pub fn training_sets(layout: &Layout, clip: &Clip, maps: &[Vec<u8>], scale: usize, halos: &[usize]) -> Result<Vec<Vec<Sample>>> {
@@ -110,7 +109,7 @@ pub fn training_sets(layout: &Layout, clip: &Clip, maps: &[Vec<u8>], scale: usiz
             continue;
         }
         for job in layout.jobs(map)? {
-            let w = window(job.region, halos[job.model], layout.width, layout.height);
+            let w = window(job.region, halos[job.model], (layout.width, layout.height));
             let lr = clip.lr[f].crop_at(w.x, w.y, w.width, w.height)?;
             let hr = clip.hr[f].crop_at(w.x * scale, w.y * scale, w.width * scale, w.height * scale)?;
             let core = Region { x: job.region.x - w.x, y: job.region.y - w.y, ..job.region };
@@ -129,6 +128,13 @@ pub struct FitConfig {
     pub lr: f64,
     pub lr_min: f64,
     pub seed: u64,
+}
+
+impl FitConfig {
+    /// Optimizer steps for `patches` training patches (none for none).
+    pub fn steps(&self, patches: usize) -> usize {
+        if patches == 0 { 0 } else { (self.epochs * patches).div_ceil(self.batch.max(1)).max(1) }
+    }
 }
 
 /// What came out of fitting one model.
@@ -191,8 +197,7 @@ pub async fn fit(
             runs.push((None, set));
             continue;
         }
-        let steps = (config.epochs * set.len()).div_ceil(config.batch.max(1)).max(1);
-        let train = TrainConfig { steps, batch: config.batch, patch: set[0].core.width, lr: config.lr, lr_min: config.lr_min, seed: config.seed.wrapping_add(m as u64) };
+        let train = TrainConfig { steps: config.steps(set.len()), batch: config.batch, patch: set[0].core.width, lr: config.lr, lr_min: config.lr_min, seed: config.seed.wrapping_add(m as u64) };
         runs.push((Some(Trainer::new(init, device, train)?), set));
     }
     while runs.iter().any(|(t, _)| t.as_ref().is_some_and(|t| !t.is_done())) {
@@ -220,10 +225,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn windows_keep_their_size_inside_the_frame() {
-        let core = |x, y| Region { x, y, width: 8, height: 8 };
-        assert_eq!(window(core(8, 8), 3, 32, 24), Region { x: 5, y: 5, width: 14, height: 14 });
-        assert_eq!(window(core(0, 16), 3, 32, 24), Region { x: 0, y: 10, width: 14, height: 14 });
-        assert_eq!(window(core(0, 0), 30, 32, 24), Region { x: 0, y: 0, width: 32, height: 24 });
+    fn stdo_maps_split_the_training_frames_equally_and_place_held_out_patches_by_bounds() {
+        // Four equal scores on the training frames still make two chunks of two.
+        let scores = vec![vec![30.0, 30.0], vec![30.0, 30.0], vec![29.0, 31.0]];
+        let (maps, bounds) = maps(Method::Stdo { chunks: 2 }, &scores, &[false, false, true]).unwrap();
+        assert_eq!(maps, vec![vec![0, 0], vec![1, 1], vec![0, 1]]);
+        assert_eq!(bounds, vec![30.0]);
     }
 }

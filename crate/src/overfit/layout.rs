@@ -38,10 +38,7 @@ impl Layout {
     }
 
     fn unit(&self) -> usize {
-        match self.method {
-            Method::DyDca { .. } => 2 * self.patch,
-            _ => self.patch,
-        }
+        self.method.cell(self.patch)
     }
 
     /// The cells one map entry each describes (STDO: patches, Dy-DCA: big patches).

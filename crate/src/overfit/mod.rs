@@ -42,6 +42,14 @@ impl Method {
         }
     }
 
+    /// Side of a map cell for LR patches of side `patch` (Dy-DCA maps its big patches).
+    pub fn cell(self, patch: usize) -> usize {
+        match self {
+            Method::DyDca { .. } => 2 * patch,
+            _ => patch,
+        }
+    }
+
     pub fn name(self) -> String {
         match self {
             Method::Single => "single".into(),
