@@ -102,12 +102,30 @@ mod cli {
 
     #[derive(Clone, Copy, ValueEnum)]
     enum PruneArg {
-        /// The smallest weights of the whole network.
+        /// Zero the smallest weights of the whole network.
         Global,
-        /// The smallest share of every layer.
+        /// Zero the smallest share of every layer.
         PerLayer,
-        /// 2 of every 4 consecutive input channels of each filter tap.
+        /// Keep 2 of every 4 consecutive input channels of each filter tap.
         TwoOfFour,
+        /// Remove whole channels (coupled ones together): a smaller dense network.
+        Channel,
+    }
+
+    #[derive(Clone, Copy, ValueEnum)]
+    enum CriterionArg {
+        /// Mean absolute weight of the filter (Chase).
+        L1,
+        /// Root mean square of the filter.
+        L2,
+        /// Column-subset leverage of the layer's filter matrix (CHEX).
+        Leverage,
+    }
+
+    #[derive(Clone, Copy, ValueEnum)]
+    enum BudgetArg {
+        Global,
+        PerLayer,
     }
 
     #[derive(Clone, Copy, ValueEnum)]
@@ -363,16 +381,51 @@ mod cli {
             #[arg(long, value_enum, default_value = "auto")]
             backend: BackendArg,
         },
-        /// Prune a model's convolution weights by magnitude (zeroed; the file keeps its size).
+        /// Prune a model: zero its smallest weights (the file shrinks with sparsity) or remove
+        /// whole channels (a smaller, faster dense network); optionally train it back.
         Prune {
             model: PathBuf,
             #[arg(long, short)]
             output: PathBuf,
             #[arg(long, value_enum, default_value = "global")]
             method: PruneArg,
-            /// Share of the weights to zero (global and per-layer).
+            /// Share of the weights (global, per-layer) or of the channels (channel) to remove.
             #[arg(long, default_value_t = 0.5)]
             sparsity: f64,
+            /// Channel: how channels are scored.
+            #[arg(long, value_enum, default_value = "l1")]
+            criterion: CriterionArg,
+            /// Channel: rank all channels together, or take the same share from every layer.
+            #[arg(long, value_enum, default_value = "global")]
+            budget: BudgetArg,
+            /// Channel: share of every layer's channels that always stays.
+            #[arg(long, default_value_t = ticketsr::prune::channel::default_floor())]
+            floor: f64,
+            /// Steps of recovery training on --data (pruned weights stay zero); with
+            /// --lottery or --gradual, the steps of each training.
+            #[arg(long, default_value_t = 0)]
+            fine_tune: usize,
+            /// HR images, folders or videos to train on.
+            #[arg(long)]
+            data: Vec<PathBuf>,
+            /// Global magnitude: find a lottery ticket in this many rounds of train, prune,
+            /// rewind (then train the ticket once more).
+            #[arg(long, conflicts_with = "gradual")]
+            lottery: Option<usize>,
+            /// Channel: prune gradually while training (Chase's cubic schedule), every N steps.
+            #[arg(long)]
+            gradual: Option<usize>,
+            #[arg(long, default_value_t = 1)]
+            frame_every: usize,
+            #[arg(long, default_value_t = 100)]
+            max_frames: usize,
+            /// LR patch side for training.
+            #[arg(long, default_value_t = 32)]
+            patch: usize,
+            #[command(flatten)]
+            schedule: Schedule,
+            #[arg(long, value_enum, default_value = "auto")]
+            backend: BackendArg,
         },
         /// Describe a model file.
         Info { model: PathBuf },
@@ -395,6 +448,19 @@ mod cli {
     }
 
     /// Image files among `paths`, a folder standing for the images in it (sorted).
+    /// HR images and video frames for training.
+    fn load_hr(paths: &[PathBuf], frame_every: usize, max_frames: usize) -> Result<Vec<imaging::RgbaImage>> {
+        let mut hr = Vec::new();
+        for f in &image_files(paths)? {
+            if video::is_video(f) {
+                hr.extend(video::frames(f, frame_every, max_frames)?);
+            } else {
+                hr.push(load_image(f)?);
+            }
+        }
+        Ok(hr)
+    }
+
     fn image_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         let mut out = Vec::new();
         for p in paths {
@@ -765,15 +831,7 @@ mod cli {
                     (None, None) => return Err(Error::InvalidArgument("give --init MODEL (e.g. from `ticketsr build`) or --resume DIR".into())),
                 };
                 let config = trainer.config();
-                let files = image_files(&images)?;
-                let mut hr = Vec::new();
-                for f in &files {
-                    if video::is_video(f) {
-                        hr.extend(video::frames(f, frame_every, max_frames)?);
-                    } else {
-                        hr.push(load_image(f)?);
-                    }
-                }
+                let hr = load_hr(&images, frame_every, max_frames)?;
                 let scale = trainer.scale();
                 let data = PatchPairs::from_hr(&hr, scale)?;
                 let bar = step_bar(json, config.steps);
@@ -950,19 +1008,68 @@ mod cli {
                 write(&output, &format::to_bytes(&scorer)?)?;
                 Ok(json!({ "command": "train-scorer", "output": output, "patches": samples.len(), "mse": mse, "notes": scorer.info.notes }))
             }
-            Command::Prune { model, output, method, sparsity } => {
-                use ticketsr::prune::magnitude::{self, Scope};
+            Command::Prune {
+                model, output, method, sparsity, criterion, budget, floor, fine_tune, data, lottery, gradual, frame_every, max_frames,
+                patch, schedule, backend,
+            } => {
+                use ticketsr::prune::channel::{Budget, ChannelConfig, Criterion};
+                use ticketsr::prune::{self, magnitude::Scope, recover};
                 let m = load_model(Some(&model))?;
-                let pruned = match method {
-                    PruneArg::Global => magnitude::magnitude(&m, sparsity, Scope::Global)?,
-                    PruneArg::PerLayer => magnitude::magnitude(&m, sparsity, Scope::PerLayer)?,
-                    PruneArg::TwoOfFour => magnitude::n_of_m(&m, 2, 4)?,
+                let channels = ChannelConfig {
+                    sparsity,
+                    criterion: match criterion {
+                        CriterionArg::L1 => Criterion::L1,
+                        CriterionArg::L2 => Criterion::L2,
+                        CriterionArg::Leverage => Criterion::Leverage,
+                    },
+                    budget: match budget {
+                        BudgetArg::Global => Budget::Global,
+                        BudgetArg::PerLayer => Budget::PerLayer,
+                    },
+                    floor,
+                };
+                let pass = match method {
+                    PruneArg::Global => prune::Method::Magnitude { sparsity, scope: Scope::Global },
+                    PruneArg::PerLayer => prune::Method::Magnitude { sparsity, scope: Scope::PerLayer },
+                    PruneArg::TwoOfFour => prune::Method::TwoOfFour,
+                    PruneArg::Channel => prune::Method::Channel { sparsity, criterion: channels.criterion, budget: channels.budget, floor },
+                };
+                if lottery.is_some() && !matches!(method, PruneArg::Global) || gradual.is_some() && !matches!(method, PruneArg::Channel) {
+                    return Err(Error::InvalidArgument("--lottery goes with --method global, --gradual with --method channel".into()));
+                }
+                let trains = fine_tune > 0 || lottery.is_some() || gradual.is_some();
+                if trains && (fine_tune == 0 || data.is_empty()) {
+                    return Err(Error::InvalidArgument("training needs --fine-tune STEPS and --data IMAGES|VIDEO".into()));
+                }
+                let start = Instant::now();
+                let pruned = if !trains {
+                    pass.apply(&m)?
+                } else {
+                    let Schedule { batch, lr, lr_min, seed } = schedule;
+                    let config = TrainConfig { steps: fine_tune, batch, patch, lr, lr_min, seed };
+                    let device = Backend::acquire(backend.into()).await?.device;
+                    let pairs = PatchPairs::from_hr(&load_hr(&data, frame_every, max_frames)?, m.info.scale)?;
+                    let trainings = lottery.map_or(1, |r| r + 1);
+                    let bar = step_bar(json, fine_tune * trainings);
+                    let (mut done, mut psnr) = (0, f64::NAN);
+                    let mut on_step = |phase: &str, r: ticketsr::train::StepReport| {
+                        done += 1;
+                        psnr = running(psnr, r.psnr);
+                        bar.set_position(done as u64);
+                        bar.set_message(format!("{phase}: psnr {psnr:.2} dB"));
+                    };
+                    let out = match (lottery, gradual) {
+                        (Some(rounds), _) => recover::lottery(&m, sparsity, rounds, &pairs, config, &device, &mut on_step).await?,
+                        (_, Some(every)) => recover::gradual_channels(&m, &channels, every, &pairs, config, &device, &mut on_step).await?,
+                        _ => recover::fine_tune(&pass.apply(&m)?, &pairs, config, &device, &mut on_step).await?,
+                    };
+                    bar.finish_and_clear();
+                    out
                 };
                 write(&output, &format::to_bytes(&pruned)?)?;
                 Ok(json!({
-                    "command": "prune", "output": output, "sparsity": magnitude::sparsity(&pruned),
-                    "parameters": pruned.graph.parameter_count(),
-                    "nonzero": pruned.values.iter().flatten().filter(|v| **v != 0.0).count(),
+                    "command": "prune", "output": output, "before": prune::summary(&m, &m)?, "after": prune::summary(&m, &pruned)?,
+                    "minutes": start.elapsed().as_secs_f64() / 60.0, "notes": pruned.info.notes,
                 }))
             }
             Command::Info { model } => {
@@ -979,6 +1086,17 @@ mod cli {
 
     fn print_text(v: &serde_json::Value) {
         match v["command"].as_str() {
+            Some("prune") => {
+                let (b, a) = (&v["before"], &v["after"]);
+                println!("{:<22} {:>12} {:>12}", "", "before", "after");
+                for key in ["parameters", "nonzero", "macsPerOutputPixel", "bytes"] {
+                    println!("{key:<22} {:>12} {:>12}", b[key], a[key]);
+                }
+                for l in a["layers"].as_array().into_iter().flatten() {
+                    println!("  {:<20} channels {:>4} of {:<4} nonzero {:>7} of {}", l["name"].as_str().unwrap_or(""), l["channels"], l["channelsBefore"], l["nonzero"], l["weights"]);
+                }
+                println!("wrote {}", v["output"].as_str().unwrap_or(""));
+            }
             Some("eval") => {
                 println!("{} ({}x{}), x{}, shave {}", v["hr"].as_str().unwrap_or(""), v["width"], v["height"], v["scale"], v["shave"]);
                 println!("{:<10} {:>9} {:>9} {:>8}", "", "PSNR RGB", "PSNR Y", "SSIM Y");

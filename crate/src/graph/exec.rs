@@ -59,6 +59,21 @@ impl Network {
         Ok(Self { graph, analysis, params })
     }
 
+    /// The network with each parameter multiplied by its mask (`None` leaves it), as fresh
+    /// leaves for autodiff: how pruned weights stay pruned while training.
+    pub fn masked(mut self, masks: &[Option<Tensor<1>>]) -> Self {
+        self.params = self
+            .params
+            .into_iter()
+            .zip(masks.iter().chain(std::iter::repeat(&None)))
+            .map(|(p, m)| match m {
+                Some(m) => p.map(|t| (t * m.clone()).detach().require_grad()),
+                None => p,
+            })
+            .collect();
+        self
+    }
+
     pub fn graph(&self) -> &Graph {
         &self.graph
     }

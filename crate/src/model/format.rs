@@ -4,8 +4,11 @@
 //! or a user can drop it, and any safetensors tool can read its weights. Parameters that
 //! still lie on the uint8 grid they were quantized to are stored as `U8` codes, their grids
 //! in the `quantization` metadata (JSON, by name): a quarter of the bytes, exactly.
+//! Parameters that are mostly zero (pruned) are stored as a bit mask `{name}#mask` (U8,
+//! one bit per value, least significant first) and their nonzero values `{name}#nonzero`
+//! (F32), named in the `sparse` metadata (JSON list): the file shrinks with sparsity.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
@@ -16,11 +19,34 @@ use crate::graph::Graph;
 
 pub const FORMAT: &str = "ticketsr/1";
 
+/// How parameters other than plain F32 are stored, from the file's metadata.
+#[derive(Clone, Debug, Default)]
+pub struct Storage {
+    pub grids: HashMap<String, Uint8Grid>,
+    /// Parameters stored as mask and nonzero values.
+    pub sparse: HashSet<String>,
+}
+
+/// A parameter's tensors in the file.
+enum Encoded {
+    Dense(Dtype, Vec<u8>),
+    Sparse { mask: Vec<u8>, nonzero: Vec<u8> },
+}
+
+/// The sparse encoding of `v` when it is smaller than four bytes per value.
+fn sparse(v: &[f32]) -> Option<Encoded> {
+    let nonzero: Vec<u8> = v.iter().filter(|x| **x != 0.0).flat_map(|x| x.to_le_bytes()).collect();
+    let mut mask = vec![0u8; v.len().div_ceil(8)];
+    v.iter().enumerate().filter(|(_, x)| **x != 0.0).for_each(|(i, _)| mask[i / 8] |= 1 << (i % 8));
+    (mask.len() + nonzero.len() < v.len() * 4).then_some(Encoded::Sparse { mask, nonzero })
+}
+
 pub fn to_bytes(model: &ModelFile) -> Result<Vec<u8>> {
     model.validate()?;
     let json = |v: serde_json::Result<String>| v.map_err(|e| Error::model(e.to_string()));
     let mut grids = HashMap::new();
-    let encoded: Vec<(Dtype, Vec<u8>)> = model
+    let mut sparse_names = Vec::new();
+    let encoded: Vec<Encoded> = model
         .graph
         .params
         .iter()
@@ -30,9 +56,11 @@ pub fn to_bytes(model: &ModelFile) -> Result<Vec<u8>> {
             match grid.and_then(|g| g.codes(v)) {
                 Some(codes) => {
                     grids.insert(spec.name.clone(), *grid.expect("codes come from a grid"));
-                    (Dtype::U8, codes)
+                    Encoded::Dense(Dtype::U8, codes)
                 }
-                None => (Dtype::F32, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+                None => sparse(v).inspect(|_| sparse_names.push(spec.name.clone())).unwrap_or_else(|| {
+                    Encoded::Dense(Dtype::F32, v.iter().flat_map(|x| x.to_le_bytes()).collect())
+                }),
             }
         })
         .collect();
@@ -44,13 +72,21 @@ pub fn to_bytes(model: &ModelFile) -> Result<Vec<u8>> {
     if !grids.is_empty() {
         metadata.insert("quantization".to_string(), json(serde_json::to_string(&grids))?);
     }
+    if !sparse_names.is_empty() {
+        metadata.insert("sparse".to_string(), json(serde_json::to_string(&sparse_names))?);
+    }
+    let view = |name: String, dtype, shape, b| Ok((name, TensorView::new(dtype, shape, b).map_err(|e| Error::model(e.to_string()))?));
     let views = model
         .graph
         .params
         .iter()
         .zip(&encoded)
-        .map(|(spec, (dtype, b))| {
-            Ok((spec.name.clone(), TensorView::new(*dtype, spec.shape.clone(), b).map_err(|e| Error::model(e.to_string()))?))
+        .flat_map(|(spec, e)| match e {
+            Encoded::Dense(dtype, b) => vec![view(spec.name.clone(), *dtype, spec.shape.clone(), b)],
+            Encoded::Sparse { mask, nonzero } => vec![
+                view(format!("{}#mask", spec.name), Dtype::U8, vec![mask.len()], mask),
+                view(format!("{}#nonzero", spec.name), Dtype::F32, vec![nonzero.len() / 4], nonzero),
+            ],
         })
         .collect::<Result<Vec<_>>>()?;
     safetensors::serialize(views, Some(metadata)).map_err(|e| Error::model(e.to_string()))
@@ -83,22 +119,32 @@ pub fn from_bytes(bytes: &[u8]) -> Result<ModelFile> {
     if let Some((name, _)) = grids.iter().find(|(_, g)| !(g.min.is_finite() && g.scale.is_finite())) {
         return Err(Error::model(format!("quantization grid of `{name}` is not finite")));
     }
+    let sparse: HashSet<String> = match field("sparse") {
+        Some(q) => serde_json::from_str(q).map_err(|e| Error::model(format!("sparse metadata: {e}")))?,
+        None => HashSet::new(),
+    };
     graph.analyze()?;
     let tensors = SafeTensors::deserialize(bytes).map_err(|e| Error::model(format!("corrupt tensor data: {e}")))?;
-    let values = values_for(&graph, &tensors, &grids)?;
-    let grids = grids.into_iter().filter(|(name, _)| tensors.tensor(name).is_ok_and(|t| t.dtype() == Dtype::U8)).collect();
+    let storage = Storage { grids, sparse };
+    let values = values_for(&graph, &tensors, &storage)?;
+    let grids = storage.grids.into_iter().filter(|(name, _)| tensors.tensor(name).is_ok_and(|t| t.dtype() == Dtype::U8)).collect();
     Ok(ModelFile { grids, ..ModelFile::new(info, graph, values)? })
 }
 
 /// Reads values for every graph parameter from safetensors, by name. A PyTorch
 /// weight-normalised `{name}_g` / `{name}_v` pair stands in for `{name}` and is folded.
-/// `U8` tensors are codes on their grid in `grids`.
-pub fn values_for(graph: &Graph, tensors: &SafeTensors, grids: &HashMap<String, Uint8Grid>) -> Result<Vec<Vec<f32>>> {
+/// `U8` tensors are codes on their grid; sparse parameters are mask and nonzero values.
+pub fn values_for(graph: &Graph, tensors: &SafeTensors, storage: &Storage) -> Result<Vec<Vec<f32>>> {
+    let grids = &storage.grids;
     let mut used = 0;
     let values = graph
         .params
         .iter()
         .map(|spec| {
+            if storage.sparse.contains(&spec.name) {
+                used += 2;
+                return read_sparse(&spec.name, tensors, spec.len());
+            }
             if let Ok(t) = tensors.tensor(&spec.name) {
                 used += 1;
                 if t.dtype() == Dtype::U8 {
@@ -130,11 +176,33 @@ pub fn values_for(graph: &Graph, tensors: &SafeTensors, grids: &HashMap<String, 
             .names()
             .into_iter()
             .filter(|n| !known.iter().any(|k| n == k || n.strip_suffix("_g") == Some(k) || n.strip_suffix("_v") == Some(k)))
+            .filter(|n| !storage.sparse.iter().any(|k| n.strip_prefix(k.as_str()).is_some_and(|s| s == "#mask" || s == "#nonzero")))
             .map(str::to_string)
             .collect();
         return Err(Error::model(format!("file has tensors the graph does not use: {}", extra.join(", "))));
     }
     Ok(values)
+}
+
+/// A sparse parameter of `len` values, checked: the mask has exactly `len` bits in use and
+/// as many set bits as there are nonzero values.
+fn read_sparse(name: &str, tensors: &SafeTensors, len: usize) -> Result<Vec<f32>> {
+    let part = |suffix: &str| tensors.tensor(&format!("{name}{suffix}")).map_err(|_| Error::model(format!("sparse parameter `{name}` has no `{name}{suffix}`")));
+    let (mask, nonzero) = (part("#mask")?, part("#nonzero")?);
+    if mask.dtype() != Dtype::U8 {
+        return Err(Error::model(format!("mask of `{name}` must be U8")));
+    }
+    check_shape(&format!("{name}#mask"), &mask, &[len.div_ceil(8)])?;
+    let bits = mask.data();
+    let set = |i: usize| bits[i / 8] >> (i % 8) & 1 == 1;
+    let count = (0..len).filter(|&i| set(i)).count();
+    let all: usize = bits.iter().map(|b| b.count_ones() as usize).sum();
+    if count != all {
+        return Err(Error::model(format!("mask of `{name}` sets bits past its {len} values")));
+    }
+    let values = read_f32(&format!("{name}#nonzero"), &nonzero, &[count])?;
+    let mut next = values.into_iter();
+    Ok((0..len).map(|i| if set(i) { next.next().unwrap_or(0.0) } else { 0.0 }).collect())
 }
 
 fn check_shape(name: &str, t: &TensorView, shape: &[usize]) -> Result<()> {
@@ -191,6 +259,35 @@ mod tests {
     }
 
     #[test]
+    fn pruned_parameters_are_stored_as_mask_and_nonzero_values() {
+        let m = small();
+        let dense = to_bytes(&m).unwrap().len();
+        let mut sizes = Vec::new();
+        for s in [0.5, 0.75, 0.9] {
+            let p = crate::prune::magnitude::magnitude(&m, s, crate::prune::magnitude::Scope::Global).unwrap();
+            let bytes = to_bytes(&p).unwrap();
+            assert_eq!(from_bytes(&bytes).unwrap(), p);
+            sizes.push(bytes.len());
+        }
+        // About 4 bytes per nonzero value plus a bit per value.
+        assert!(sizes[0] < dense * 6 / 10 && sizes[1] < dense * 35 / 100 && sizes[2] < dense * 15 / 100, "{dense} -> {sizes:?}");
+        // A mask that claims more nonzero values than are stored is refused.
+        let p = crate::prune::magnitude::magnitude(&m, 0.5, crate::prune::magnitude::Scope::Global).unwrap();
+        let bytes = to_bytes(&p).unwrap();
+        let st = SafeTensors::deserialize(&bytes).unwrap();
+        let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
+        let name = &m.graph.params[2].name;
+        let mut views: Vec<(String, TensorView)> = st.tensors();
+        let i = views.iter().position(|(n, _)| *n == format!("{name}#mask")).unwrap();
+        let mut bits = views[i].1.data().to_vec();
+        bits[0] = 0xff;
+        bits[1] = 0xff;
+        views[i].1 = TensorView::new(Dtype::U8, vec![bits.len()], &bits).unwrap();
+        let err = from_bytes(&safetensors::serialize(views, header.metadata().clone()).unwrap()).unwrap_err().to_string();
+        assert!(err.contains(&format!("{name}#nonzero")), "{err}");
+    }
+
+    #[test]
     fn rejects_corrupt_and_lying_files() {
         let m = small();
         let bytes = to_bytes(&m).unwrap();
@@ -240,12 +337,12 @@ mod tests {
         }
         let bytes = safetensors::serialize(views.clone(), None).unwrap();
         let st = SafeTensors::deserialize(&bytes).unwrap();
-        let values = values_for(&m.graph, &st, &HashMap::new()).unwrap();
+        let values = values_for(&m.graph, &st, &Storage::default()).unwrap();
         assert_eq!(values[0], weight_norm::fold(&g, &v, out).unwrap());
 
         views.push(("stranger".into(), TensorView::new(Dtype::F32, vec![1], &gb[..4]).unwrap()));
         let bytes = safetensors::serialize(views, None).unwrap();
         let st = SafeTensors::deserialize(&bytes).unwrap();
-        assert!(values_for(&m.graph, &st, &HashMap::new()).unwrap_err().to_string().contains("stranger"));
+        assert!(values_for(&m.graph, &st, &Storage::default()).unwrap_err().to_string().contains("stranger"));
     }
 }

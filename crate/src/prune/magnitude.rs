@@ -8,8 +8,10 @@ use crate::error::{Error, Result};
 use crate::graph::Op;
 use crate::model::ModelFile;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Scope {
+    #[default]
     Global,
     PerLayer,
 }

@@ -1,5 +1,114 @@
-//! Weight-level sparsity (RESEARCH.md section 4) as passes over a model's parameters, so
-//! every model the project loads can be pruned: unstructured magnitude pruning (global or
-//! per layer) and N:M patterns, as zeroed convolution weights ([`magnitude`]).
+//! Weight-level sparsity (RESEARCH.md section 4) as passes over a model's graph, so every
+//! model the project loads can be pruned: unstructured magnitude pruning (global or per
+//! layer) and N:M patterns as zeroed weights ([`magnitude`], stored compactly by the model
+//! format), and channel pruning ([`channel`]) that slices coupled channels ([`coupling`])
+//! out of the graph. [`recover`] trains the result back.
 
+pub mod channel;
+pub mod coupling;
 pub mod magnitude;
+pub mod recover;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::graph::Op;
+use crate::model::{ModelFile, format};
+use channel::ChannelConfig;
+use magnitude::Scope;
+
+/// One pruning pass, as the CLI and the JS API name it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "kebab-case")]
+pub enum Method {
+    /// The smallest `sparsity` of the convolution weights zeroed.
+    Magnitude {
+        sparsity: f64,
+        #[serde(default)]
+        scope: Scope,
+    },
+    /// The two largest of every four input-channel weights kept.
+    TwoOfFour,
+    Channel {
+        sparsity: f64,
+        #[serde(default = "channel::default_criterion")]
+        criterion: channel::Criterion,
+        #[serde(default = "channel::default_budget")]
+        budget: channel::Budget,
+        #[serde(default = "channel::default_floor")]
+        floor: f64,
+    },
+}
+
+impl Method {
+    pub fn apply(&self, model: &ModelFile) -> Result<ModelFile> {
+        match *self {
+            Method::Magnitude { sparsity, scope } => magnitude::magnitude(model, sparsity, scope),
+            Method::TwoOfFour => magnitude::n_of_m(model, 2, 4),
+            Method::Channel { sparsity, criterion, budget, floor } => {
+                channel::prune(model, &ChannelConfig { sparsity, criterion, budget, floor })
+            }
+        }
+    }
+}
+
+/// One convolution of a pruned model next to the original.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Layer {
+    pub name: String,
+    pub channels_before: usize,
+    /// Output channels left.
+    pub channels: usize,
+    pub weights: usize,
+    pub nonzero: usize,
+}
+
+/// Every convolution's channels and nonzero weights, matched to `original` by name: the
+/// per-layer chart.
+pub fn layers(original: &ModelFile, pruned: &ModelFile) -> Vec<Layer> {
+    pruned
+        .graph
+        .nodes
+        .iter()
+        .filter_map(|node| {
+            let Op::Conv2d { out_channels, weight, .. } = node.op else { return None };
+            let before = original.graph.nodes.iter().find_map(|n| match n.op {
+                Op::Conv2d { out_channels, .. } if n.name == node.name => Some(out_channels),
+                _ => None,
+            });
+            let w = &pruned.values[weight];
+            Some(Layer {
+                name: node.name.clone(),
+                channels_before: before.unwrap_or(out_channels),
+                channels: out_channels,
+                weights: w.len(),
+                nonzero: w.iter().filter(|v| **v != 0.0).count(),
+            })
+        })
+        .collect()
+}
+
+/// What a user weighs a pruned model by.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub parameters: usize,
+    pub nonzero: usize,
+    /// Multiply-accumulates per output pixel, the cost dense kernels pay.
+    pub macs_per_output_pixel: f64,
+    /// Size of the model file.
+    pub bytes: usize,
+    pub layers: Vec<Layer>,
+}
+
+pub fn summary(original: &ModelFile, pruned: &ModelFile) -> Result<Summary> {
+    let analysis = pruned.validate()?;
+    Ok(Summary {
+        parameters: pruned.graph.parameter_count(),
+        nonzero: pruned.values.iter().flatten().filter(|v| **v != 0.0).count(),
+        macs_per_output_pixel: analysis.macs_per_input_pixel as f64 / (analysis.scale * analysis.scale) as f64,
+        bytes: format::to_bytes(pruned)?.len(),
+        layers: layers(original, pruned),
+    })
+}

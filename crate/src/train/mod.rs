@@ -66,6 +66,8 @@ pub struct Trainer {
     step: usize,
     device: Device,
     model: ModelFile,
+    /// Multipliers applied after every step (pruned weights stay zero).
+    masks: Vec<Option<Tensor<1>>>,
 }
 
 /// Everything a run needs to continue exactly where it stopped.
@@ -86,7 +88,7 @@ impl Trainer {
         }
         let device = device.clone().autodiff();
         let network = model.network(&device)?;
-        Ok(Self { network, optimizer: AdamConfig::new().init(), config, step: 0, device, model: model.clone() })
+        Ok(Self { network, optimizer: AdamConfig::new().init(), config, step: 0, device, model: model.clone(), masks: Vec::new() })
     }
 
     /// Continues a run from its checkpoint: same weights, optimizer state, step and schedule.
@@ -103,6 +105,21 @@ impl Trainer {
     pub async fn checkpoint(&self) -> Result<Checkpoint> {
         let optimizer = self.optimizer.into_bytes().map_err(|e| Error::Backend(format!("saving the optimizer state: {e:?}")))?;
         Ok(Checkpoint { model: self.model().await?, optimizer: optimizer.to_vec(), step: self.step, config: self.config })
+    }
+
+    /// From now on every parameter is multiplied by its mask (0 or 1 per value; `None`
+    /// leaves it free) now and after every step, so pruned weights stay pruned.
+    pub fn set_masks(&mut self, masks: &[Option<Vec<f32>>]) -> Result<()> {
+        let specs = &self.model.graph.params;
+        if masks.len() != specs.len() || masks.iter().zip(specs).any(|(m, s)| m.as_ref().is_some_and(|m| m.len() != s.len())) {
+            return Err(Error::InvalidArgument("masks do not match the model's parameters".into()));
+        }
+        self.masks = masks
+            .iter()
+            .map(|m| m.as_ref().map(|m| Tensor::<1>::from_data(TensorData::new(m.clone(), [m.len()]), &self.device)))
+            .collect();
+        self.network = self.network.clone().masked(&self.masks);
+        Ok(())
     }
 
     pub fn config(&self) -> TrainConfig {
@@ -147,6 +164,9 @@ impl Trainer {
         let grads = GradientsParams::from_grads(loss.backward(), &self.network);
         let lr = self.config.lr_at(self.step);
         self.network = self.optimizer.step(lr, self.network.clone(), grads);
+        if !self.masks.is_empty() {
+            self.network = self.network.clone().masked(&self.masks);
+        }
         self.step += 1;
         let read = |t: Tensor<1>| async move {
             let d = t.detach().into_data_async().await.map_err(|e| Error::Backend(format!("{e:?}")))?;
