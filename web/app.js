@@ -2,8 +2,9 @@
 // upscale it with the model on its winning-ticket patches (bicubic elsewhere) and with
 // bicubic, compare them side by side, and show which patches won.
 // `window.ticketsrDemo` exposes the page's state for the end-to-end tests.
-import init, { Upscaler, downscale, metrics, selectPatches, ticketOverlay, patchGains } from '../pkg/ticketsr.js';
+import init, { Upscaler, downscale, metrics, selectPatches, ticketOverlay, patchGains, prune } from '../pkg/ticketsr.js';
 import { drawChart } from './chart.js';
+import { drawLayers } from './layers.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -15,10 +16,11 @@ for (const [key, id] of [['keep', 'keep'], ['scorer', 'scorer'], ['patch', 'patc
   if (params.has(key)) document.getElementById(id).value = params.get(key);
 }
 const demo = (window.ticketsrDemo = {
-  status: 'loading', runs: 0, error: null, result: null, info: null, tickets: null, evaluation: null,
+  status: 'loading', runs: 0, error: null, result: null, info: null, tickets: null, evaluation: null, prune: null,
 });
 
-let upscaler = null;      // the model
+let original = null;      // { bytes, label } of the model picked, before any pruning
+let upscaler = null;      // the model (pruned when pruning is on)
 let bicubic = null;       // the bicubic baseline at the model's scale
 let image = null;         // ImageData as the user gave it
 let imageName = '';
@@ -87,6 +89,66 @@ async function loadModel(bytes, label) {
   badge.className = `badge ${b.kind === 'cpu' ? 'cpu' : 'gpu'}`;
   badge.title = b.fallback_reason ? `WebGPU unavailable: ${b.fallback_reason}` : 'Where the network runs';
   $('model-name').textContent = `${label} (x${info.model.scale}, ${info.parameters.toLocaleString()} parameters)`;
+}
+
+/// The pruning panel's pass, or null when it is off.
+function pruneMethod() {
+  const [kind, variant] = $('prune-method').value.split(':');
+  const sparsity = Number($('prune-sparsity').value) / 100;
+  if (kind === 'channel') return { method: 'channel', sparsity, criterion: variant };
+  if (kind === 'magnitude') return { method: 'magnitude', sparsity, scope: variant };
+  if (kind === 'two-of-four') return { method: 'two-of-four' };
+  return null;
+}
+
+function size(bytes) {
+  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(2)} MB` : `${(bytes / 1e3).toFixed(0)} KB`;
+}
+
+/// Loads the picked model, pruned as the panel says (pruning takes milliseconds on the
+/// CPU; the network is then uploaded afresh).
+async function loadPicked() {
+  const method = pruneMethod();
+  $('prune-sparsity').disabled = !method || method.method === 'two-of-four';
+  $('prune-sparsity-value').textContent = `${$('prune-sparsity').value}%`;
+  const link = $('prune-save');
+  if (link.href.startsWith('blob:')) URL.revokeObjectURL(link.href);
+  link.classList.add('disabled');
+  if (!method) {
+    await loadModel(original.bytes, original.label);
+    demo.prune = null;
+    $('prune-summary').textContent = '';
+    $('layers-figure').hidden = true;
+    return;
+  }
+  const t = performance.now();
+  const { model, before: b, after: a } = prune(original.bytes, method);
+  const ms = performance.now() - t;
+  await loadModel(model, `${original.label}, pruned`);
+  $('prune-summary').textContent =
+    `${a.parameters.toLocaleString()} of ${b.parameters.toLocaleString()} parameters (${a.nonzero.toLocaleString()} nonzero) · ` +
+    `${Math.round(a.macsPerOutputPixel).toLocaleString()} of ${Math.round(b.macsPerOutputPixel).toLocaleString()} MACs per output pixel · ` +
+    `file ${size(a.bytes)} of ${size(b.bytes)} · pruned in ${ms.toFixed(0)} ms`;
+  drawLayers($('layers'), a.layers);
+  $('layers-figure').hidden = false;
+  link.href = URL.createObjectURL(new Blob([model], { type: 'application/octet-stream' }));
+  link.download = `${upscaler.info().model.name}-pruned.safetensors`;
+  link.classList.remove('disabled');
+  demo.prune = { method, ...a, before: b };
+}
+
+/// Re-prunes the picked model as the panel changed, then reruns.
+async function repruneAndRun() {
+  if (!original) return;
+  clearError();
+  try {
+    await loadPicked();
+  } catch (e) {
+    showError(`Pruning failed: ${e.message}`);
+    demo.status = 'error';
+    return;
+  }
+  await run();
 }
 
 async function setImage(data, name) {
@@ -365,6 +427,13 @@ function wire() {
     rerun = setTimeout(run, 250);
   });
   $('scorer').addEventListener('change', run);
+  let prunePending = null;
+  $('prune-sparsity').addEventListener('input', () => {
+    $('prune-sparsity-value').textContent = `${$('prune-sparsity').value}%`;
+    clearTimeout(prunePending);
+    prunePending = setTimeout(repruneAndRun, 250);
+  });
+  $('prune-method').addEventListener('change', repruneAndRun);
   $('patch-size').addEventListener('change', run);
   $('show-tickets').addEventListener('change', drawOverlay);
   $('show-heat').addEventListener('change', drawOverlay);
@@ -404,7 +473,14 @@ async function switchModel(readBytes, label) {
   clearError();
   setStatus(`Loading ${label}…`);
   try {
-    await loadModel(await readBytes(), label);
+    const previous = original;
+    original = { bytes: await readBytes(), label };
+    try {
+      await loadPicked();
+    } catch (e) {
+      original = previous;
+      throw e;
+    }
     await run();
   } catch (e) {
     showError(`Could not load ${label}: ${e.message}`);
@@ -425,7 +501,8 @@ async function main() {
       if (!option) throw new Error(`there is no bundled model "${wanted}"`);
       select.value = option.value;
     }
-    await loadModel(new Uint8Array(await (await fetch(select.value)).arrayBuffer()), select.selectedOptions[0].text);
+    original = { bytes: new Uint8Array(await (await fetch(select.value)).arrayBuffer()), label: select.selectedOptions[0].text };
+    await loadPicked();
     await loadSample();
   } catch (e) {
     showError(`Start-up failed: ${e.message}`);

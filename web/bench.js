@@ -1,6 +1,6 @@
 // Benchmarks in the browser, run by hand (open web/bench.html) or by tests/bench/run.mjs,
 // which calls `window.ticketsrBench.run(config)` and saves what it returns.
-import init, { Upscaler, selectPatches } from '../pkg/ticketsr.js';
+import init, { Upscaler, selectPatches, prune } from '../pkg/ticketsr.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -71,7 +71,46 @@ async function tickets({ model = 'upscalerjs-rdn-x2', image = 'media/astronaut-2
   return { suite: 'tickets', model, image, size: [input.width, input.height], patch, scorer, reps, backend: info.backend, halo: info.halo, rows };
 }
 
-const SUITES = { tickets };
+/// Dense upscaling with the model channel-pruned at each sparsity (and, for contrast,
+/// unstructured and 2:4 pruned, which dense kernels run no faster), one frame size.
+async function pruning({ model = 'upscalerjs-rdn-x2', image = 'media/astronaut-256.png', size = 128, sparsities = [0, 0.25, 0.5, 0.75], reps = 3 }) {
+  const bytes = new Uint8Array(await (await fetch(`models/${model}.safetensors`)).arrayBuffer());
+  const input = await loadImage(image, size);
+  const variants = [
+    ...sparsities.map((s) => ({ label: `channel ${Math.round(s * 100)}%`, method: { method: 'channel', sparsity: s } })),
+    { label: 'magnitude 50%', method: { method: 'magnitude', sparsity: 0.5 } },
+    { label: '2:4', method: { method: 'two-of-four' } },
+  ];
+  const rows = [];
+  let backend = null;
+  for (const { label, method } of variants) {
+    const { model: pruned, after } = prune(bytes, method);
+    const up = await Upscaler.create(pruned, {});
+    backend = up.info().backend;
+    $('backend').textContent = `${backend.kind} · ${backend.adapter}`;
+    try {
+      $('status').textContent = `${label}: warming up…`;
+      const warmMs = await timed(() => up.upscale(input, {}));
+      const times = [];
+      for (let r = 0; r < reps; r += 1) {
+        $('status').textContent = `${label}: repetition ${r + 1} of ${reps}…`;
+        times.push(await timed(() => up.upscale(input, {})));
+      }
+      rows.push({
+        pruning: label, parameters: after.parameters, nonzero: after.nonzero, macs_per_out_px: after.macsPerOutputPixel,
+        warm_up_ms: warmMs, median_ms: median(times), min_ms: Math.min(...times),
+      });
+    } finally {
+      up.dispose();
+    }
+    rows.forEach((r) => { r.ratio_to_dense = r.median_ms / rows[0].median_ms; r.mac_ratio = r.macs_per_out_px / rows[0].macs_per_out_px; });
+    show(rows);
+  }
+  $('status').textContent = 'Done.';
+  return { suite: 'pruning', model, image, size: [input.width, input.height], patch: '-', reps, backend, rows };
+}
+
+const SUITES = { tickets, pruning };
 
 window.ticketsrBench = {
   ready: init(),
@@ -88,5 +127,6 @@ $('start').addEventListener('click', () => {
   const config = { suite: p.suite ?? 'tickets', ...p };
   for (const k of ['size', 'patch', 'reps']) if (k in config) config[k] = Number(config[k]);
   if (config.keeps) config.keeps = config.keeps.split(',').map(Number);
+  if (config.sparsities) config.sparsities = config.sparsities.split(',').map(Number);
   window.ticketsrBench.run(config).catch((e) => { $('status').textContent = `Failed: ${e.message}`; });
 });

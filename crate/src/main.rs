@@ -163,6 +163,9 @@ mod cli {
             /// Also save the output with the grid, score heatmap and tickets drawn over it.
             #[arg(long)]
             overlay: Option<PathBuf>,
+            /// After the first run (the warm-up), time this many more and report their median.
+            #[arg(long, default_value_t = 0)]
+            repeat: usize,
         },
         /// Treat an image as ground truth: downscale it, upscale with the model and with
         /// bicubic, and report PSNR/SSIM of both against it. Given a content pack
@@ -401,12 +404,15 @@ mod cli {
             /// Channel: share of every layer's channels that always stays.
             #[arg(long, default_value_t = ticketsr::prune::channel::default_floor())]
             floor: f64,
+            /// Channel: every layer keeps a multiple of this many channels (the nearest).
+            #[arg(long, default_value_t = ticketsr::prune::channel::default_multiple())]
+            multiple: usize,
             /// Steps of recovery training on --data (pruned weights stay zero); with
             /// --lottery or --gradual, the steps of each training.
             #[arg(long, default_value_t = 0)]
             fine_tune: usize,
             /// HR images, folders or videos to train on.
-            #[arg(long)]
+            #[arg(long, num_args = 1..)]
             data: Vec<PathBuf>,
             /// Global magnitude: find a lottery ticket in this many rounds of train, prune,
             /// rewind (then train the ticket once more).
@@ -665,7 +671,7 @@ mod cli {
     async fn execute(cli: Cli) -> Result<serde_json::Value> {
         let json = cli.json;
         match cli.command {
-            Command::Upscale { input, output, run, keep, budget_ms, scorer, patch, seed, overlay } => {
+            Command::Upscale { input, output, run, keep, budget_ms, scorer, patch, seed, overlay, repeat } => {
                 let model = load_model(run.model.as_deref())?;
                 let img = load_image(&input)?;
                 let up = upscaler(&model, &run).await?;
@@ -682,17 +688,26 @@ mod cli {
                     }
                     (None, None) => None,
                 };
-                let start = Instant::now();
-                let (out, tickets) = match selection {
-                    None if overlay.is_some() => return Err(Error::InvalidArgument("--overlay needs --keep or --budget-ms".into())),
-                    None => (up.upscale(&img, &mut bar(json)).await?, None),
+                if selection.is_none() && overlay.is_some() {
+                    return Err(Error::InvalidArgument("--overlay needs --keep or --budget-ms".into()));
+                }
+                let once = async |progress: &mut Bar| match selection {
+                    None => Ok::<_, Error>((up.upscale(&img, progress).await?, None)),
                     Some(selection) => {
-                        let tickets = Tickets { patch, scorer, selection, seed };
-                        let run = up.upscale_tickets(&img, &tickets, &mut bar(json)).await?;
-                        (run.image.clone(), Some(run))
+                        let run = up.upscale_tickets(&img, &Tickets { patch, scorer, selection, seed }, progress).await?;
+                        Ok((run.image.clone(), Some(run)))
                     }
                 };
+                let start = Instant::now();
+                let (out, tickets) = once(&mut bar(json)).await?;
                 let ms = start.elapsed().as_secs_f64() * 1e3;
+                let mut times = Vec::with_capacity(repeat);
+                for _ in 0..repeat {
+                    let start = Instant::now();
+                    once(&mut Bar(None)).await?;
+                    times.push(start.elapsed().as_secs_f64() * 1e3);
+                }
+                times.sort_by(f64::total_cmp);
                 write(&output, &imaging::encode_png(&out)?)?;
                 if let (Some(path), Some(t)) = (&overlay, &tickets) {
                     write(path, &imaging::encode_png(&overlay::draw(&out, &t.grid.scaled(up.scale()), &t.scores, &t.selected, OVERLAY_HEAT)?)?)?;
@@ -700,6 +715,7 @@ mod cli {
                 Ok(json!({
                     "command": "upscale", "input": input, "output": output,
                     "width": out.width, "height": out.height, "ms": ms, "info": up.info(),
+                    "median_ms": times.get(times.len() / 2), "times_ms": times,
                     "patches": tickets.as_ref().map(|t| t.grid.len()), "selected": tickets.map(|t| t.selected),
                     "cost": cost,
                 }))
@@ -1009,7 +1025,7 @@ mod cli {
                 Ok(json!({ "command": "train-scorer", "output": output, "patches": samples.len(), "mse": mse, "notes": scorer.info.notes }))
             }
             Command::Prune {
-                model, output, method, sparsity, criterion, budget, floor, fine_tune, data, lottery, gradual, frame_every, max_frames,
+                model, output, method, sparsity, criterion, budget, floor, multiple, fine_tune, data, lottery, gradual, frame_every, max_frames,
                 patch, schedule, backend,
             } => {
                 use ticketsr::prune::channel::{Budget, ChannelConfig, Criterion};
@@ -1027,12 +1043,13 @@ mod cli {
                         BudgetArg::PerLayer => Budget::PerLayer,
                     },
                     floor,
+                    multiple,
                 };
                 let pass = match method {
                     PruneArg::Global => prune::Method::Magnitude { sparsity, scope: Scope::Global },
                     PruneArg::PerLayer => prune::Method::Magnitude { sparsity, scope: Scope::PerLayer },
                     PruneArg::TwoOfFour => prune::Method::TwoOfFour,
-                    PruneArg::Channel => prune::Method::Channel { sparsity, criterion: channels.criterion, budget: channels.budget, floor },
+                    PruneArg::Channel => prune::Method::Channel { sparsity, criterion: channels.criterion, budget: channels.budget, floor, multiple },
                 };
                 if lottery.is_some() && !matches!(method, PruneArg::Global) || gradual.is_some() && !matches!(method, PruneArg::Channel) {
                     return Err(Error::InvalidArgument("--lottery goes with --method global, --gradual with --method channel".into()));

@@ -117,6 +117,16 @@ export interface UpscalerInfo {
   halo: number;
 }
 export interface Metrics { psnrRgb: number; psnrY: number; ssimY: number; }
+/** A pruning pass: the smallest weights zeroed (the file shrinks), 2 of every 4 kept, or
+ *  whole channels removed (coupled ones together): a smaller network that runs faster. */
+export type PruneMethod =
+  | { method: "magnitude"; sparsity: number; scope?: "global" | "per-layer" }
+  | { method: "two-of-four" }
+  | { method: "channel"; sparsity: number; criterion?: "l1" | "l2" | "leverage"; budget?: "global" | "per-layer"; floor?: number; multiple?: number };
+export interface PruneLayer { name: string; channelsBefore: number; channels: number; weights: number; nonzero: number; }
+export interface PruneSummary { parameters: number; nonzero: number; macsPerOutputPixel: number; bytes: number; layers: PruneLayer[]; }
+/** `model` is a ticketsr model file: pass it to `Upscaler.create` or save it. */
+export interface PruneResult { model: Uint8Array; before: PruneSummary; after: PruneSummary; }
 "#;
 
 #[wasm_bindgen(start)]
@@ -599,6 +609,30 @@ impl ContentPack {
     pub fn dispose(&self) {
         self.player.borrow_mut().take();
     }
+}
+
+/// Prunes a ticketsr model file; the result is another model file with the summaries of
+/// both. Runs on the CPU in a few milliseconds for the bundled models, so a page can prune
+/// live as a slider moves.
+#[wasm_bindgen(unchecked_return_type = "PruneResult")]
+pub fn prune(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] model: Uint8Array,
+    #[wasm_bindgen(unchecked_param_type = "PruneMethod")] method: JsValue,
+) -> std::result::Result<JsValue, JsValue> {
+    (|| {
+        let method: crate::prune::Method = serde_wasm_bindgen::from_value(method).map_err(|e| {
+            Error::InvalidArgument(format!("prune method must be {{method: \"magnitude\" | \"two-of-four\" | \"channel\", sparsity, ...}}: {e}"))
+        })?;
+        let original = format::from_bytes(&model.to_vec())?;
+        let pruned = method.apply(&original)?;
+        let result = js_sys::Object::new();
+        let set = |k: &str, v: &JsValue| Reflect::set(&result, &k.into(), v).map(drop).map_err(|_| Error::Backend("building the result".into()));
+        set("model", &Uint8Array::from(format::to_bytes(&pruned)?.as_slice()).into())?;
+        set("before", &to_js_value(&crate::prune::summary(&original, &original)?)?)?;
+        set("after", &to_js_value(&crate::prune::summary(&original, &pruned)?)?)?;
+        Ok(result.into())
+    })()
+    .map_err(to_js)
 }
 
 #[wasm_bindgen]

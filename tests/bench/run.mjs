@@ -2,6 +2,7 @@
 // table and saves it as JSON under tests/output/.
 //   node bench/run.mjs tickets [--model upscalerjs-rdn-x2] [--size 256] [--patch 32]
 //                              [--scorer laplacian] [--keeps 1,0.5,0.25,0.1] [--reps 2]
+//   node bench/run.mjs pruning [--model upscalerjs-rdn-x2] [--size 128] [--sparsities 0,0.25,0.5,0.75] [--reps 3]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { start, OUTPUT } from '../e2e/browser.mjs';
@@ -10,13 +11,14 @@ const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
     model: { type: 'string' }, image: { type: 'string' }, size: { type: 'string' }, patch: { type: 'string' },
-    scorer: { type: 'string' }, keeps: { type: 'string' }, reps: { type: 'string' },
+    scorer: { type: 'string' }, keeps: { type: 'string' }, reps: { type: 'string' }, sparsities: { type: 'string' },
   },
 });
 const suite = positionals[0] ?? 'tickets';
 const config = { suite, ...values };
 for (const k of ['size', 'patch', 'reps']) if (k in config) config[k] = Number(config[k]);
 if (config.keeps) config.keeps = config.keeps.split(',').map(Number);
+if (config.sparsities) config.sparsities = config.sparsities.split(',').map(Number);
 
 const env = await start();
 try {

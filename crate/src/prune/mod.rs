@@ -37,6 +37,8 @@ pub enum Method {
         budget: channel::Budget,
         #[serde(default = "channel::default_floor")]
         floor: f64,
+        #[serde(default = "channel::default_multiple")]
+        multiple: usize,
     },
 }
 
@@ -45,8 +47,8 @@ impl Method {
         match *self {
             Method::Magnitude { sparsity, scope } => magnitude::magnitude(model, sparsity, scope),
             Method::TwoOfFour => magnitude::n_of_m(model, 2, 4),
-            Method::Channel { sparsity, criterion, budget, floor } => {
-                channel::prune(model, &ChannelConfig { sparsity, criterion, budget, floor })
+            Method::Channel { sparsity, criterion, budget, floor, multiple } => {
+                channel::prune(model, &ChannelConfig { sparsity, criterion, budget, floor, multiple })
             }
         }
     }
