@@ -107,7 +107,7 @@ async function pruning({ model = 'upscalerjs-rdn-x2', image = 'media/astronaut-2
     show(rows);
   }
   $('status').textContent = 'Done.';
-  return { suite: 'pruning', model, image, size: [input.width, input.height], patch: '-', reps, backend, rows };
+  return { suite: 'pruning', model, image, size: [input.width, input.height], reps, backend, rows };
 }
 
 const SUITES = { tickets, pruning };

@@ -31,7 +31,7 @@ try {
   result.date = new Date().toISOString();
   console.log(`${suite}: ${result.model}, ${result.size.join('x')} in, on ${result.backend.kind} (${result.backend.adapter}), ${result.browser}`);
   console.table(result.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? +v.toFixed(3) : v]))));
-  const file = new URL(`bench-${suite}-${result.model}-${result.size[0]}-p${result.patch}.json`, OUTPUT);
+  const file = new URL(`bench-${suite}-${result.model}-${result.size[0]}${suite === 'tickets' ? `-p${result.patch}` : ''}.json`, OUTPUT);
   writeFileSync(file, JSON.stringify(result, null, 2));
   console.log(`saved ${file.pathname}`);
 } finally {
