@@ -104,7 +104,7 @@ pub fn cubic(sparsity: f64, t: usize, total: usize) -> f64 {
 
 /// Gradual channel pruning during training: every `every` steps the weakest channels are
 /// silenced (filters and biases held at zero) up to the cubic schedule's share, which
-/// reaches `channels.sparsity` at three quarters of the run; the last quarter trains at
+/// reaches `channels.sparsity` at three quarters of the run (always a pruning step); the last quarter trains at
 /// the final sparsity, and the silenced channels are then sliced out (exactly: they are
 /// zero).
 pub async fn gradual_channels(
@@ -122,7 +122,7 @@ pub async fn gradual_channels(
     let mut trainer = Trainer::new(model, device, config)?;
     while !trainer.is_done() {
         let t = trainer.step_index();
-        if t > 0 && t % every.max(1) == 0 && t <= ramp.max(1) {
+        if t > 0 && (t % every.max(1) == 0 && t < ramp || t == ramp) {
             let now = trainer.model().await?;
             let step = ChannelConfig { sparsity: cubic(channels.sparsity, t, ramp), ..*channels };
             // Silenced channels score zero, so they stay chosen.
