@@ -8,6 +8,7 @@ wasm-bindgen --target web --out-dir pkg --out-name ticketsr target/wasm32-unknow
 tests/node_modules/.bin/wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg/ticketsr_bg.wasm -o pkg/ticketsr_bg.wasm
+cp crate/js/ticket-sr.js pkg/ticket-sr.js
 node scripts/package-json.mjs
 raw=$(stat -c %s pkg/ticketsr_bg.wasm)
 gz=$(gzip -9 -c pkg/ticketsr_bg.wasm | wc -c)

@@ -13,7 +13,13 @@ const pkg = {
   main: 'ticketsr.js',
   module: 'ticketsr.js',
   types: 'ticketsr.d.ts',
-  files: ['ticketsr_bg.wasm', 'ticketsr.js', 'ticketsr.d.ts', 'ticketsr_bg.wasm.d.ts'],
-  sideEffects: ['./snippets/*'],
+  exports: {
+    '.': { types: './ticketsr.d.ts', default: './ticketsr.js' },
+    // Defines the <ticket-sr> element on import.
+    './ticket-sr': './ticket-sr.js',
+    './ticketsr_bg.wasm': './ticketsr_bg.wasm',
+  },
+  files: ['ticketsr_bg.wasm', 'ticketsr.js', 'ticketsr.d.ts', 'ticketsr_bg.wasm.d.ts', 'ticket-sr.js'],
+  sideEffects: ['./snippets/*', './ticket-sr.js'],
 };
 writeFileSync(new URL('../pkg/package.json', import.meta.url), JSON.stringify(pkg, null, 2) + '\n');

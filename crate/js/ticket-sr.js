@@ -1,0 +1,172 @@
+// <ticket-sr>: drop-in super-resolution for a page. Ships in pkg/ next to ticketsr.js.
+//
+//   <script type="module" src="pkg/ticket-sr.js"></script>
+//   <ticket-sr src="photo.png" model="model.safetensors" scale="2" keep="0.5"></ticket-sr>
+//
+// `src` is an image or a video; `model` a ticketsr model file; `scale`, when given, must
+// match the model's (a mismatch is an error, not a silently different size); `keep` runs
+// the network on that share of the patches (winning tickets) and bicubic elsewhere. The
+// element draws into a canvas of the upscaled size and fires `upscaled` (detail: { ms,
+// width, height }) after each image or video frame and `error` (detail: { message }) with
+// the message also shown in place. A video plays muted and looped; each frame is upscaled
+// when the previous one is done, so slow devices skip frames instead of queueing them.
+import init, { Upscaler } from './ticketsr.js';
+
+let ready = null;
+const models = new Map(); // model URL -> Promise<Upscaler>, shared by every element
+
+function upscalerFor(url) {
+  if (!models.has(url)) {
+    const created = (async () => {
+      await (ready ??= init());
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`could not fetch the model ${url} (HTTP ${res.status})`);
+      return Upscaler.create(new Uint8Array(await res.arrayBuffer()), { backend: 'auto' });
+    })();
+    created.catch(() => models.delete(url));
+    models.set(url, created);
+  }
+  return models.get(url);
+}
+
+function pixels(source, width, height) {
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(source, 0, 0, width, height);
+  return ctx.getImageData(0, 0, width, height);
+}
+
+const VIDEO = /\.(mp4|webm|ogv|mov|m4v)(\?|#|$)/i;
+
+export class TicketSr extends HTMLElement {
+  static observedAttributes = ['src', 'model', 'scale', 'keep'];
+
+  #canvas;
+  #message;
+  #video = null;
+  #run = 0; // bumped by every change: older runs stop
+
+  constructor() {
+    super();
+    const root = this.attachShadow({ mode: 'open' });
+    root.innerHTML = `<style>
+      :host { display: inline-block; }
+      canvas { display: block; max-width: 100%; height: auto; }
+      p { margin: 0; color: #b00020; font: 13px system-ui, sans-serif; }
+    </style><canvas width="0" height="0" part="canvas"></canvas><p part="error" hidden></p>`;
+    this.#canvas = root.querySelector('canvas');
+    this.#message = root.querySelector('p');
+  }
+
+  connectedCallback() {
+    this.#start();
+  }
+
+  disconnectedCallback() {
+    this.#stop();
+  }
+
+  attributeChangedCallback() {
+    if (this.isConnected) this.#start();
+  }
+
+  /** The canvas the result is drawn into. */
+  get canvas() {
+    return this.#canvas;
+  }
+
+  #stop() {
+    this.#run += 1;
+    this.#video?.pause();
+    this.#video?.removeAttribute('src');
+    this.#video = null;
+  }
+
+  #fail(e) {
+    this.#message.textContent = `ticket-sr: ${e.message}`;
+    this.#message.hidden = false;
+    this.dispatchEvent(new CustomEvent('error', { detail: { message: e.message } }));
+  }
+
+  #options() {
+    const keep = this.getAttribute('keep');
+    if (keep === null || keep === '') return {};
+    const k = Number(keep);
+    if (!(k >= 0 && k <= 1)) throw new Error(`keep must be a number from 0 to 1, not "${keep}"`);
+    return k >= 1 ? {} : { keep: k, scorer: 'laplacian' };
+  }
+
+  async #start() {
+    this.#stop();
+    const run = this.#run;
+    const src = this.getAttribute('src');
+    const model = this.getAttribute('model');
+    this.#message.hidden = true;
+    if (!src || !model) return;
+    try {
+      const upscaler = await upscalerFor(new URL(model, document.baseURI).href);
+      if (run !== this.#run) return;
+      const scale = upscaler.info().model.scale;
+      const wanted = this.getAttribute('scale');
+      if (wanted !== null && Number(wanted) !== scale) {
+        throw new Error(`the model upscales x${scale}, not x${wanted}`);
+      }
+      const options = this.#options();
+      if (VIDEO.test(src)) await this.#playVideo(src, upscaler, options, run);
+      else await this.#showImage(src, upscaler, options, run);
+    } catch (e) {
+      if (run === this.#run) this.#fail(e);
+    }
+  }
+
+  async #frame(source, width, height, upscaler, options, run) {
+    const t = performance.now();
+    const out = await upscaler.upscale(pixels(source, width, height), options);
+    if (run !== this.#run) return;
+    const ms = performance.now() - t;
+    if (this.#canvas.width !== out.width || this.#canvas.height !== out.height) {
+      this.#canvas.width = out.width;
+      this.#canvas.height = out.height;
+    }
+    this.#canvas.getContext('2d').putImageData(out, 0, 0);
+    this.dispatchEvent(new CustomEvent('upscaled', { detail: { ms, width: out.width, height: out.height } }));
+  }
+
+  async #showImage(src, upscaler, options, run) {
+    const res = await fetch(new URL(src, document.baseURI));
+    if (!res.ok) throw new Error(`could not fetch ${src} (HTTP ${res.status})`);
+    let bitmap;
+    try {
+      bitmap = await createImageBitmap(await res.blob());
+    } catch {
+      throw new Error(`${src} is not an image this browser can decode`);
+    }
+    await this.#frame(bitmap, bitmap.width, bitmap.height, upscaler, options, run);
+  }
+
+  async #playVideo(src, upscaler, options, run) {
+    const video = document.createElement('video');
+    Object.assign(video, { muted: true, loop: true, playsInline: true, crossOrigin: 'anonymous' });
+    this.#video = video;
+    await new Promise((resolve, reject) => {
+      video.addEventListener('loadeddata', resolve, { once: true });
+      video.addEventListener('error', () => reject(new Error(`${src} is not a video this browser can play`)), { once: true });
+      video.src = new URL(src, document.baseURI).href;
+    });
+    if (run !== this.#run) return;
+    await video.play();
+    const next = async () => {
+      if (run !== this.#run) return;
+      try {
+        await this.#frame(video, video.videoWidth, video.videoHeight, upscaler, options, run);
+      } catch (e) {
+        if (run === this.#run) this.#fail(e);
+        return;
+      }
+      video.requestVideoFrameCallback(next);
+    };
+    video.requestVideoFrameCallback(next);
+  }
+}
+
+if (!customElements.get('ticket-sr')) customElements.define('ticket-sr', TicketSr);
