@@ -1075,10 +1075,11 @@ mod cli {
                         bar.set_position(done as u64);
                         bar.set_message(format!("{phase}: psnr {psnr:.2} dB"));
                     };
+                    let how = recover::Recovery { data: &pairs, config, device: &device };
                     let out = match (lottery, gradual) {
-                        (Some(rounds), _) => recover::lottery(&m, sparsity, rounds, &pairs, config, &device, &mut on_step).await?,
-                        (_, Some(every)) => recover::gradual_channels(&m, &channels, every, &pairs, config, &device, &mut on_step).await?,
-                        _ => recover::fine_tune(&pass.apply(&m)?, &pairs, config, &device, &mut on_step).await?,
+                        (Some(rounds), _) => recover::lottery(&m, sparsity, rounds, how, &mut on_step).await?,
+                        (_, Some(every)) => recover::gradual_channels(&m, &channels, every, how, &mut on_step).await?,
+                        _ => recover::fine_tune(&pass.apply(&m)?, how, &mut on_step).await?,
                     };
                     bar.finish_and_clear();
                     out

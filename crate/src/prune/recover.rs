@@ -16,6 +16,15 @@ use burn::tensor::Device;
 /// fine-tuning) and the step's figures.
 pub type OnStep<'a> = &'a mut dyn FnMut(&str, StepReport);
 
+/// What every recovery trains on and how: the patch pairs, the schedule of each training
+/// (`config.steps` per training) and the device.
+#[derive(Clone, Copy)]
+pub struct Recovery<'a> {
+    pub data: &'a PatchPairs,
+    pub config: TrainConfig,
+    pub device: &'a Device,
+}
+
 /// Masks that hold every zero convolution weight of `model` at zero.
 pub fn zero_masks(model: &ModelFile) -> Vec<Option<Vec<f32>>> {
     let mut masks = vec![None; model.values.len()];
@@ -30,19 +39,11 @@ pub fn zero_masks(model: &ModelFile) -> Vec<Option<Vec<f32>>> {
     masks
 }
 
-async fn train(
-    model: &ModelFile,
-    masks: &[Option<Vec<f32>>],
-    data: &PatchPairs,
-    config: TrainConfig,
-    device: &Device,
-    phase: &str,
-    on_step: OnStep<'_>,
-) -> Result<ModelFile> {
-    let mut trainer = Trainer::new(model, device, config)?;
+async fn train(model: &ModelFile, masks: &[Option<Vec<f32>>], how: Recovery<'_>, phase: &str, on_step: OnStep<'_>) -> Result<ModelFile> {
+    let mut trainer = Trainer::new(model, how.device, how.config)?;
     trainer.set_masks(masks)?;
     while !trainer.is_done() {
-        let report = trainer.step(data).await?;
+        let report = trainer.step(how.data).await?;
         on_step(phase, report);
     }
     trainer.model().await
@@ -51,9 +52,9 @@ async fn train(
 /// `config.steps` of training on `data` in which every zero weight of `model` stays zero:
 /// recovery after magnitude or N:M pruning (a channel-pruned model is dense and simply
 /// trains).
-pub async fn fine_tune(model: &ModelFile, data: &PatchPairs, config: TrainConfig, device: &Device, on_step: OnStep<'_>) -> Result<ModelFile> {
-    let mut tuned = train(model, &zero_masks(model), data, config, device, "fine-tune", on_step).await?;
-    tuned.info.notes = format!("fine-tuned {} steps (pruned weights held at zero). {}", config.steps, tuned.info.notes);
+pub async fn fine_tune(model: &ModelFile, how: Recovery<'_>, on_step: OnStep<'_>) -> Result<ModelFile> {
+    let mut tuned = train(model, &zero_masks(model), how, "fine-tune", on_step).await?;
+    tuned.info.notes = format!("fine-tuned {} steps (pruned weights held at zero). {}", how.config.steps, tuned.info.notes);
     Ok(tuned)
 }
 
@@ -61,19 +62,11 @@ pub async fn fine_tune(model: &ModelFile, data: &PatchPairs, config: TrainConfig
 /// whole network, rewind the survivors to `model`'s weights, and again, `rounds` times
 /// (each round prunes the same share of what is left, to `sparsity` at the end); then the
 /// ticket trains from the rewound weights once more. `config.steps` per training.
-pub async fn lottery(
-    model: &ModelFile,
-    sparsity: f64,
-    rounds: usize,
-    data: &PatchPairs,
-    config: TrainConfig,
-    device: &Device,
-    on_step: OnStep<'_>,
-) -> Result<ModelFile> {
+pub async fn lottery(model: &ModelFile, sparsity: f64, rounds: usize, how: Recovery<'_>, on_step: OnStep<'_>) -> Result<ModelFile> {
     let rounds = rounds.max(1);
     let mut ticket = model.clone();
     for round in 1..=rounds {
-        let trained = train(&ticket, &zero_masks(&ticket), data, config, device, &format!("round {round}/{rounds}"), on_step).await?;
+        let trained = train(&ticket, &zero_masks(&ticket), how, &format!("round {round}/{rounds}"), on_step).await?;
         let target = 1.0 - (1.0 - sparsity).powf(round as f64 / rounds as f64);
         let pruned = magnitude::magnitude(&trained, target, Scope::Global)?;
         // Rewind: the original weights where the trained network kept its weights.
@@ -84,12 +77,12 @@ pub async fn lottery(
             }
         }
     }
-    let mut result = train(&ticket, &zero_masks(&ticket), data, config, device, "ticket", on_step).await?;
+    let mut result = train(&ticket, &zero_masks(&ticket), how, "ticket", on_step).await?;
     result.grids.clear();
     result.info.notes = format!(
         "lottery ticket: {rounds} rounds of magnitude pruning to {:.0}% with rewinding, {} steps each. {}",
         sparsity * 100.0,
-        config.steps,
+        how.config.steps,
         model.info.notes
     );
     Ok(result)
@@ -107,15 +100,8 @@ pub fn cubic(sparsity: f64, t: usize, total: usize) -> f64 {
 /// reaches `channels.sparsity` at three quarters of the run (always a pruning step); the last quarter trains at
 /// the final sparsity, and the silenced channels are then sliced out (exactly: they are
 /// zero).
-pub async fn gradual_channels(
-    model: &ModelFile,
-    channels: &ChannelConfig,
-    every: usize,
-    data: &PatchPairs,
-    config: TrainConfig,
-    device: &Device,
-    on_step: OnStep<'_>,
-) -> Result<ModelFile> {
+pub async fn gradual_channels(model: &ModelFile, channels: &ChannelConfig, every: usize, how: Recovery<'_>, on_step: OnStep<'_>) -> Result<ModelFile> {
+    let Recovery { data, config, device } = how;
     let coupling = Coupling::of(&model.graph)?;
     let ramp = config.steps * 3 / 4;
     let mut removed = vec![false; coupling.classes()];
@@ -176,7 +162,9 @@ mod tests {
         let device = Backend::cpu().device;
         let m = espcn::build(2, 1).unwrap();
         let pruned = magnitude::magnitude(&m, 0.5, Scope::Global).unwrap();
-        let tuned = pollster::block_on(fine_tune(&pruned, &data(), config(3), &device, &mut |_, _| {})).unwrap();
+        let data = data();
+        let how = Recovery { data: &data, config: config(3), device: &device };
+        let tuned = pollster::block_on(fine_tune(&pruned, how, &mut |_, _| {})).unwrap();
         assert!((magnitude::sparsity(&tuned) - magnitude::sparsity(&pruned)).abs() < 1e-9);
         let moved = pruned.values.iter().flatten().zip(tuned.values.iter().flatten()).filter(|(a, b)| a != b).count();
         assert!(moved > 1000, "{moved} weights moved");
@@ -187,7 +175,9 @@ mod tests {
         let device = Backend::cpu().device;
         let m = espcn::build(2, 2).unwrap();
         let mut starts = Vec::new();
-        let ticket = pollster::block_on(lottery(&m, 0.5, 2, &data(), config(2), &device, &mut |phase, r| {
+        let data = data();
+        let how = Recovery { data: &data, config: config(2), device: &device };
+        let ticket = pollster::block_on(lottery(&m, 0.5, 2, how, &mut |phase, r| {
             if r.step == 1 {
                 starts.push(phase.to_string());
             }
@@ -202,7 +192,9 @@ mod tests {
         let device = Backend::cpu().device;
         let m = espcn::build(2, 3).unwrap();
         let channels = ChannelConfig::new(0.5);
-        let pruned = pollster::block_on(gradual_channels(&m, &channels, 2, &data(), config(8), &device, &mut |_, _| {})).unwrap();
+        let data = data();
+        let how = Recovery { data: &data, config: config(8), device: &device };
+        let pruned = pollster::block_on(gradual_channels(&m, &channels, 2, how, &mut |_, _| {})).unwrap();
         let classes = Coupling::of(&m.graph).unwrap().classes();
         let left = Coupling::of(&pruned.graph).unwrap().classes();
         assert_eq!(left, classes - classes / 2);
