@@ -1049,7 +1049,7 @@ mod cli {
                     PruneArg::Global => prune::Method::Magnitude { sparsity, scope: Scope::Global },
                     PruneArg::PerLayer => prune::Method::Magnitude { sparsity, scope: Scope::PerLayer },
                     PruneArg::TwoOfFour => prune::Method::TwoOfFour,
-                    PruneArg::Channel => prune::Method::Channel { sparsity, criterion: channels.criterion, budget: channels.budget, floor, multiple },
+                    PruneArg::Channel => prune::Method::Channel(channels),
                 };
                 if lottery.is_some() && !matches!(method, PruneArg::Global) || gradual.is_some() && !matches!(method, PruneArg::Channel) {
                     return Err(Error::InvalidArgument("--lottery goes with --method global, --gradual with --method channel".into()));

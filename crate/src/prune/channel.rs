@@ -38,17 +38,22 @@ pub enum Budget {
     PerLayer,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Everything but `sparsity` has a default, so JS options name only what they change.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChannelConfig {
     /// Share (0..1) of the prunable channels to remove.
     pub sparsity: f64,
+    #[serde(default = "default_criterion")]
     pub criterion: Criterion,
+    #[serde(default = "default_budget")]
     pub budget: Budget,
     /// Share of each layer's channels that always stays (at least one channel).
+    #[serde(default = "default_floor")]
     pub floor: f64,
     /// Every layer keeps a multiple of this many channels (or all it has), the nearest:
     /// GPU kernels load channels four at a time, and a layer of 47 channels ran slower
     /// than one of 64 on lavapipe (docs/pruning.md).
+    #[serde(default = "default_multiple")]
     pub multiple: usize,
 }
 

@@ -29,27 +29,16 @@ pub enum Method {
     },
     /// The two largest of every four input-channel weights kept.
     TwoOfFour,
-    Channel {
-        sparsity: f64,
-        #[serde(default = "channel::default_criterion")]
-        criterion: channel::Criterion,
-        #[serde(default = "channel::default_budget")]
-        budget: channel::Budget,
-        #[serde(default = "channel::default_floor")]
-        floor: f64,
-        #[serde(default = "channel::default_multiple")]
-        multiple: usize,
-    },
+    /// Whole channels removed: a smaller dense network.
+    Channel(ChannelConfig),
 }
 
 impl Method {
     pub fn apply(&self, model: &ModelFile) -> Result<ModelFile> {
-        match *self {
-            Method::Magnitude { sparsity, scope } => magnitude::magnitude(model, sparsity, scope),
+        match self {
+            Method::Magnitude { sparsity, scope } => magnitude::magnitude(model, *sparsity, *scope),
             Method::TwoOfFour => magnitude::n_of_m(model, 2, 4),
-            Method::Channel { sparsity, criterion, budget, floor, multiple } => {
-                channel::prune(model, &ChannelConfig { sparsity, criterion, budget, floor, multiple })
-            }
+            Method::Channel(config) => channel::prune(model, config),
         }
     }
 }
