@@ -1084,9 +1084,11 @@ mod cli {
                     bar.finish_and_clear();
                     out
                 };
-                write(&output, &format::to_bytes(&pruned)?)?;
+                let file = format::to_bytes(&pruned)?;
+                write(&output, &file)?;
+                let before = prune::summary(&m, &m, format::to_bytes(&m)?.len())?;
                 Ok(json!({
-                    "command": "prune", "output": output, "before": prune::summary(&m, &m)?, "after": prune::summary(&m, &pruned)?,
+                    "command": "prune", "output": output, "before": before, "after": prune::summary(&m, &pruned, file.len())?,
                     "minutes": start.elapsed().as_secs_f64() / 60.0, "notes": pruned.info.notes,
                 }))
             }

@@ -627,9 +627,10 @@ pub fn prune(
         let pruned = method.apply(&original)?;
         let result = js_sys::Object::new();
         let set = |k: &str, v: &JsValue| Reflect::set(&result, &k.into(), v).map(drop).map_err(|_| Error::Backend("building the result".into()));
-        set("model", &Uint8Array::from(format::to_bytes(&pruned)?.as_slice()).into())?;
-        set("before", &to_js_value(&crate::prune::summary(&original, &original)?)?)?;
-        set("after", &to_js_value(&crate::prune::summary(&original, &pruned)?)?)?;
+        let file = format::to_bytes(&pruned)?;
+        set("model", &Uint8Array::from(file.as_slice()).into())?;
+        set("before", &to_js_value(&crate::prune::summary(&original, &original, format::to_bytes(&original)?.len())?)?)?;
+        set("after", &to_js_value(&crate::prune::summary(&original, &pruned, file.len())?)?)?;
         Ok(result.into())
     })()
     .map_err(to_js)

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::graph::Op;
-use crate::model::{ModelFile, format};
+use crate::model::ModelFile;
 use channel::ChannelConfig;
 use magnitude::Scope;
 
@@ -93,13 +93,14 @@ pub struct Summary {
     pub layers: Vec<Layer>,
 }
 
-pub fn summary(original: &ModelFile, pruned: &ModelFile) -> Result<Summary> {
+/// `bytes`: the size of `pruned`'s model file, which the caller has encoded to save anyway.
+pub fn summary(original: &ModelFile, pruned: &ModelFile, bytes: usize) -> Result<Summary> {
     let analysis = pruned.validate()?;
     Ok(Summary {
         parameters: pruned.graph.parameter_count(),
         nonzero: pruned.values.iter().flatten().filter(|v| **v != 0.0).count(),
         macs_per_output_pixel: analysis.macs_per_input_pixel as f64 / (analysis.scale * analysis.scale) as f64,
-        bytes: format::to_bytes(pruned)?.len(),
+        bytes,
         layers: layers(original, pruned),
     })
 }
