@@ -6,7 +6,7 @@
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};
-use crate::imaging::{Region, RgbaImage};
+use crate::imaging::RgbaImage;
 use crate::overfit::Layout;
 use crate::patch::Grid;
 use crate::upscale::{Silent, Upscaler};
@@ -39,15 +39,11 @@ impl Player {
         let mut jobs = self.layout.jobs(map)?;
         jobs.sort_by_key(|j| (j.model, j.region.width));
         for group in jobs.chunk_by(|a, b| (a.model, a.region.width) == (b.model, b.region.width)) {
-            // Patches of one model and size are the tickets of a grid of that size.
+            // Patches of one model and size are the tickets of a grid of that size, written
+            // into the frame with no band, so each model writes exactly its own patches.
             let grid = Grid::new(lr.width, lr.height, group[0].region.width)?;
             let selected: Vec<usize> = group.iter().map(|j| j.region.y / grid.patch * grid.cols + j.region.x / grid.patch).collect();
-            let sr = self.upscalers[group[0].model].upscale_patches(lr, &grid, &selected, 0, &mut Silent).await?;
-            for j in group {
-                let r = j.region;
-                let hr = Region { x: r.x * s, y: r.y * s, width: r.width * s, height: r.height * s };
-                out.put_planes(&sr.planes(hr), 3, hr);
-            }
+            out = self.upscalers[group[0].model].upscale_patches_onto(lr, &grid, &selected, 0, out, &mut Silent).await?;
         }
         Ok(out)
     }

@@ -143,10 +143,30 @@ impl Upscaler {
     /// elsewhere. `band` (output pixels) is clipped to what the halo computed.
     pub async fn upscale_patches(&self, lr: &RgbaImage, grid: &Grid, selected: &[usize], band: usize, progress: &mut impl Progress) -> Result<RgbaImage> {
         let (ow, oh) = self.output_size(lr.width, lr.height)?;
+        self.upscale_patches_onto(lr, grid, selected, band, bicubic::resize(lr, ow, oh)?, progress).await
+    }
+
+    /// [`Upscaler::upscale_patches`] over a `base` of the output size instead of bicubic:
+    /// the selected patches (and their feathered bands) are written into it, the rest of
+    /// it is kept. Video reuses earlier frames' SR this way, and packs compose several
+    /// models' patches.
+    pub async fn upscale_patches_onto(
+        &self,
+        lr: &RgbaImage,
+        grid: &Grid,
+        selected: &[usize],
+        band: usize,
+        base: RgbaImage,
+        progress: &mut impl Progress,
+    ) -> Result<RgbaImage> {
+        let (ow, oh) = self.output_size(lr.width, lr.height)?;
         grid.check(lr)?;
         grid.check_patches(selected)?;
+        if (base.width, base.height) != (ow, oh) {
+            return Err(Error::InvalidArgument(format!("the base is {}x{}, the output {ow}x{oh}", base.width, base.height)));
+        }
         let s = self.scale();
-        let mut out = bicubic::resize(lr, ow, oh)?;
+        let mut out = base;
         if selected.is_empty() {
             return Ok(out);
         }
