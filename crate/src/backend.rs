@@ -62,6 +62,9 @@ pub struct BackendInfo {
 pub struct Backend {
     pub device: Device,
     pub info: BackendInfo,
+    /// burn's wgpu instance, adapter, device and queue on a GPU backend: shaders of our
+    /// own (video frames that stay on the GPU) run on the same device.
+    pub wgpu: Option<burn::tensor::wgpu::WgpuSetup>,
 }
 
 /// Memory a CPU tensor may take: keeps tiles small enough for a browser tab.
@@ -83,6 +86,7 @@ impl Backend {
                 max_tensor_bytes: CPU_MAX_TENSOR_BYTES,
                 fallback_reason: None,
             },
+            wgpu: None,
         }
     }
 
@@ -134,5 +138,6 @@ async fn init_gpu() -> Result<Backend> {
     Ok(Backend {
         device,
         info: BackendInfo { kind, adapter: name, max_tensor_bytes: max.min(GPU_MAX_TENSOR_BYTES), fallback_reason: None },
+        wgpu: Some(setup),
     })
 }

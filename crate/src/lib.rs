@@ -16,6 +16,7 @@ pub mod pack;
 pub mod tile;
 pub mod train;
 pub mod upscale;
+pub mod video;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

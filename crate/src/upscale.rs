@@ -115,6 +115,10 @@ impl Upscaler {
         &self.backend.device
     }
 
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
     pub fn info(&self) -> UpscalerInfo {
         let a = self.network.analysis();
         UpscalerInfo {

@@ -75,6 +75,15 @@ impl RgbaImage {
         }
     }
 
+    /// Copies `region` of `src`, an image of the same size, into the same place here.
+    pub fn copy_region(&mut self, src: &RgbaImage, region: Region) {
+        debug_assert_eq!((src.width, src.height), (self.width, self.height));
+        for y in region.y..region.y + region.height {
+            let row = (y * self.width + region.x) * 4..(y * self.width + region.x + region.width) * 4;
+            self.data[row.clone()].copy_from_slice(&src.data[row]);
+        }
+    }
+
     pub fn full(&self) -> Region {
         Region { x: 0, y: 0, width: self.width, height: self.height }
     }

@@ -1,0 +1,347 @@
+//! Frames that never leave the GPU. An RGBA8 texture (in a browser, a video frame the
+//! browser copied there) becomes the network's planar input tensor, and the output tensor
+//! is drawn into a texture (a canvas's), by two small shaders on burn's own wgpu device
+//! and queue. No pixel is read back to the CPU: on a real GPU that readback, not the
+//! network, is what caps dense video SR, since it stalls the queue every frame.
+//!
+//! Burn shares its wgpu handles but not its ordering: pending burn work is flushed before
+//! a shader here touches a tensor's buffer, and tensors are kept alive until the work
+//! reading them is submitted (later reuse of their memory is ordered after it on the queue).
+
+use burn::backend::Wgpu;
+use burn::backend::wgpu::{CubeTensor, WgpuSetup, wgpu};
+use burn::tensor::{Device, Tensor};
+use burn_cubecl::cubecl::wgpu::{AutoCompiler, WgpuServer};
+
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::upscale::Upscaler;
+
+const UNPACK: &str = r#"
+struct Params { width: u32, height: u32, offset: u32, pad: u32 }
+@group(0) @binding(0) var frame: texture_2d<f32>;
+@group(0) @binding(1) var<storage, read_write> planes: array<f32>;
+@group(0) @binding(2) var<uniform> p: Params;
+
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+    if (id.x >= p.width || id.y >= p.height) { return; }
+    let c = textureLoad(frame, vec2<i32>(id.xy), 0);
+    let n = p.width * p.height;
+    let i = p.offset + id.y * p.width + id.x;
+    planes[i] = c.r;
+    planes[i + n] = c.g;
+    planes[i + 2u * n] = c.b;
+}
+"#;
+
+const DRAW: &str = r#"
+struct Params { offset: u32, stride_c: u32, stride_y: u32, stride_x: u32 }
+@group(0) @binding(0) var<storage, read> planes: array<f32>;
+@group(0) @binding(1) var<uniform> p: Params;
+
+@vertex
+fn vs(@builtin(vertex_index) v: u32) -> @builtin(position) vec4<f32> {
+    let xy = vec2<f32>(f32((v << 1u) & 2u), f32(v & 2u));
+    return vec4<f32>(xy * 2.0 - 1.0, 0.0, 1.0);
+}
+
+// Rounded to the 8-bit value the CPU path would store, so both paths agree exactly.
+@fragment
+fn fs(@builtin(position) at: vec4<f32>) -> @location(0) vec4<f32> {
+    let i = p.offset + u32(at.y) * p.stride_y + u32(at.x) * p.stride_x;
+    let rgb = vec3<f32>(planes[i], planes[i + p.stride_c], planes[i + 2u * p.stride_c]);
+    return vec4<f32>(round(clamp(rgb, vec3<f32>(0.0), vec3<f32>(1.0)) * 255.0) / 255.0, 1.0);
+}
+"#;
+
+/// The two shaders, on burn's device.
+pub struct GpuFrames {
+    setup: WgpuSetup,
+    device: Device,
+    unpack: wgpu::ComputePipeline,
+    draw_layout: wgpu::BindGroupLayout,
+    draw_module: wgpu::ShaderModule,
+    /// The draw pipeline for the target format in use.
+    draw: Option<(wgpu::TextureFormat, wgpu::RenderPipeline)>,
+}
+
+impl GpuFrames {
+    /// Fails on a CPU backend: there is no GPU to keep frames on.
+    pub fn new(backend: &Backend) -> Result<Self> {
+        let setup = backend.wgpu.clone().ok_or_else(|| Error::Backend("frames stay on the GPU only with a GPU backend".into()))?;
+        let d = &setup.device;
+        let unpack_module = d.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some("ticketsr unpack"), source: wgpu::ShaderSource::Wgsl(UNPACK.into()) });
+        let unpack = d.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("ticketsr unpack"),
+            layout: None,
+            module: &unpack_module,
+            entry_point: Some("main"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        let draw_module = d.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some("ticketsr draw"), source: wgpu::ShaderSource::Wgsl(DRAW.into()) });
+        let entry = |binding, ty| wgpu::BindGroupLayoutEntry { binding, visibility: wgpu::ShaderStages::FRAGMENT, ty, count: None };
+        let draw_layout = d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("ticketsr draw"),
+            entries: &[
+                entry(0, wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Storage { read_only: true }, has_dynamic_offset: false, min_binding_size: None }),
+                entry(1, wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Uniform, has_dynamic_offset: false, min_binding_size: None }),
+            ],
+        });
+        Ok(Self { setup, device: backend.device.clone(), unpack, draw_layout, draw_module, draw: None })
+    }
+
+    /// The wgpu handles burn runs on: a canvas surface for [`GpuFrames::draw`] is made
+    /// from this instance and adapter.
+    pub fn setup(&self) -> &WgpuSetup {
+        &self.setup
+    }
+
+    /// Lends `work` the tensor's buffer as a shader binds it (storage bindings start at an
+    /// aligned offset, so the tensor's first element is the third argument's elements further
+    /// in) after flushing burn's pending work; the buffer's memory is held until `work`
+    /// has submitted what reads or writes it.
+    fn bound<R>(&self, tensor: Tensor<4>, work: impl FnOnce(&CubeTensor, wgpu::BufferBinding<'_>, u32) -> R) -> Result<(CubeTensor, R)> {
+        let tensor = tensor.try_into_primitive::<Wgpu>().map_err(|e| Error::Backend(format!("the tensor is not on the GPU: {e:?}")))?;
+        if tensor.meta.is_tiled() {
+            return Err(Error::Backend("a tiled tensor layout cannot be bound".into()));
+        }
+        let gpu_error = |e| Error::Backend(format!("GPU buffer: {e:?}"));
+        tensor.client.flush().map_err(gpu_error)?;
+        let resource = tensor.client.get_resource::<WgpuServer<AutoCompiler>>(tensor.handle.clone()).map_err(gpu_error)?;
+        let r = resource.resource();
+        let align = self.setup.device.limits().min_storage_buffer_offset_alignment as u64;
+        let aligned = r.offset - r.offset % align;
+        let binding = wgpu::BufferBinding { buffer: &r.buffer, offset: aligned, size: wgpu::BufferSize::new(r.offset + r.size - aligned) };
+        let out = work(&tensor, binding, ((r.offset - aligned) / 4) as u32);
+        drop(resource);
+        Ok((tensor, out))
+    }
+
+    fn uniform(&self, words: [u32; 4]) -> wgpu::Buffer {
+        let buffer = self.setup.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("ticketsr params"),
+            size: 16,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        self.setup.queue.write_buffer(&buffer, 0, &bytes);
+        buffer
+    }
+
+    /// The network's input for an RGBA8 texture (`TEXTURE_BINDING`): `[1, 3, h, w]` in 0..1.
+    pub fn tensor_of(&self, texture: &wgpu::Texture) -> Result<Tensor<4>> {
+        let (w, h) = (texture.width(), texture.height());
+        let view = texture.create_view(&Default::default());
+        let d = &self.setup.device;
+        let (tensor, ()) = self.bound(Tensor::zeros([1, 3, h as usize, w as usize], &self.device), |_, planes, first| {
+            let params = self.uniform([w, h, first, 0]);
+            let group = d.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("ticketsr unpack"),
+                layout: &self.unpack.get_bind_group_layout(0),
+                entries: &[
+                    wgpu::BindGroupEntry { binding: 0, resource: wgpu::BindingResource::TextureView(&view) },
+                    wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::Buffer(planes) },
+                    wgpu::BindGroupEntry { binding: 2, resource: params.as_entire_binding() },
+                ],
+            });
+            let mut encoder = d.create_command_encoder(&Default::default());
+            {
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                pass.set_pipeline(&self.unpack);
+                pass.set_bind_group(0, &group, &[]);
+                pass.dispatch_workgroups(w.div_ceil(8), h.div_ceil(8), 1);
+            }
+            self.setup.queue.submit([encoder.finish()]);
+        })?;
+        Ok(Tensor::from_primitive::<Wgpu>(tensor))
+    }
+
+    /// Draws a `[1, 3, h, w]` tensor (0..1) into `target`, a view of an `h x w` texture
+    /// of `format` with `RENDER_ATTACHMENT` (a canvas's current texture, say).
+    pub fn draw(&mut self, image: Tensor<4>, target: &wgpu::TextureView, format: wgpu::TextureFormat) -> Result<()> {
+        let [n, c, _, _] = image.dims();
+        if (n, c) != (1, 3) {
+            return Err(Error::InvalidArgument(format!("a drawn frame is [1, 3, h, w], not [{n}, {c}, ..]")));
+        }
+        if format.is_srgb() {
+            return Err(Error::InvalidArgument(format!("draw into a linear format, not {format:?}: the values are already sRGB")));
+        }
+        let device = self.setup.device.clone();
+        let d = &device;
+        if self.draw.as_ref().is_none_or(|(f, _)| *f != format) {
+            let layout = d.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("ticketsr draw"),
+                bind_group_layouts: &[Some(&self.draw_layout)],
+                immediate_size: 0,
+            });
+            let pipeline = d.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some("ticketsr draw"),
+                layout: Some(&layout),
+                vertex: wgpu::VertexState { module: &self.draw_module, entry_point: Some("vs"), compilation_options: Default::default(), buffers: &[] },
+                fragment: Some(wgpu::FragmentState {
+                    module: &self.draw_module,
+                    entry_point: Some("fs"),
+                    compilation_options: Default::default(),
+                    targets: &[Some(format.into())],
+                }),
+                primitive: Default::default(),
+                depth_stencil: None,
+                multisample: Default::default(),
+                multiview_mask: None,
+                cache: None,
+            });
+            self.draw = Some((format, pipeline));
+        }
+        let Some((_, pipeline)) = &self.draw else { unreachable!("set above") };
+        self.bound(image, |tensor, planes, first| {
+            let strides = tensor.meta.strides();
+            let params = self.uniform([first, strides[1] as u32, strides[2] as u32, strides[3] as u32]);
+            let group = d.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("ticketsr draw"),
+                layout: &self.draw_layout,
+                entries: &[
+                    wgpu::BindGroupEntry { binding: 0, resource: wgpu::BindingResource::Buffer(planes) },
+                    wgpu::BindGroupEntry { binding: 1, resource: params.as_entire_binding() },
+                ],
+            });
+            let mut encoder = d.create_command_encoder(&Default::default());
+            {
+                let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                    label: Some("ticketsr draw"),
+                    color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                        view: target,
+                        depth_slice: None,
+                        resolve_target: None,
+                        ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::BLACK), store: wgpu::StoreOp::Store },
+                    })],
+                    ..Default::default()
+                });
+                pass.set_pipeline(pipeline);
+                pass.set_bind_group(0, &group, &[]);
+                pass.draw(0..3, 0..1);
+            }
+            self.setup.queue.submit([encoder.finish()]);
+        })?;
+        Ok(())
+    }
+}
+
+impl Upscaler {
+    /// Dense SR of a `[1, 3, h, w]` tensor already on this upscaler's device, tile by tile
+    /// as [`Upscaler::upscale`] does, without leaving the device.
+    pub fn upscale_tensor(&self, x: Tensor<4>) -> Result<Tensor<4>> {
+        let [_, _, h, w] = x.dims();
+        let (ow, oh) = self.output_size(w, h)?;
+        let s = self.scale();
+        let tiles = self.tiles(w, h);
+        let run = |t: &crate::tile::Tile| {
+            let p = t.padded;
+            let input = x.clone().slice([0..1, 0..3, p.y..p.y + p.height, p.x..p.x + p.width]);
+            self.network().forward_cropped(input, crate::upscale::margins(t.padded, t.core))
+        };
+        if let [one] = tiles.as_slice() {
+            return run(one);
+        }
+        let mut out = Tensor::<4>::zeros([1, 3, oh, ow], self.device());
+        for t in &tiles {
+            let c = t.core;
+            out = out.slice_assign([0..1, 0..3, c.y * s..(c.y + c.height) * s, c.x * s..(c.x + c.width) * s], run(t)?);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::imaging::RgbaImage;
+    use crate::model::espcn;
+    use crate::{BackendChoice, Silent};
+
+    fn textured(w: usize, h: usize) -> RgbaImage {
+        let data = (0..w * h).flat_map(|i| {
+            let (x, y) = (i % w, i / w);
+            [((x * 37 + y * 11) % 256) as u8, ((x * y) % 251) as u8, ((x ^ y) * 9 % 256) as u8, 255]
+        });
+        RgbaImage::new(w, h, data.collect()).unwrap()
+    }
+
+    fn texture(setup: &WgpuSetup, w: u32, h: u32, usage: wgpu::TextureUsages) -> wgpu::Texture {
+        setup.device.create_texture(&wgpu::TextureDescriptor {
+            label: None,
+            size: wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba8Unorm,
+            usage,
+            view_formats: &[],
+        })
+    }
+
+    /// Reads an RGBA8 texture back (tests only: the point of the module is never to).
+    fn read(setup: &WgpuSetup, t: &wgpu::Texture) -> RgbaImage {
+        let (w, h) = (t.width(), t.height());
+        let row = (w * 4).div_ceil(256) * 256;
+        let buffer = setup.device.create_buffer(&wgpu::BufferDescriptor {
+            label: None,
+            size: (row * h) as u64,
+            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+            mapped_at_creation: false,
+        });
+        let mut encoder = setup.device.create_command_encoder(&Default::default());
+        encoder.copy_texture_to_buffer(
+            t.as_image_copy(),
+            wgpu::TexelCopyBufferInfo { buffer: &buffer, layout: wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(row), rows_per_image: None } },
+            t.size(),
+        );
+        setup.queue.submit([encoder.finish()]);
+        buffer.slice(..).map_async(wgpu::MapMode::Read, |r| r.unwrap());
+        setup.device.poll(wgpu::PollType::wait_indefinitely()).unwrap();
+        let data = buffer.slice(..).get_mapped_range().unwrap().chunks(row as usize).flat_map(|r| r[..(w * 4) as usize].to_vec()).collect();
+        RgbaImage::new(w as usize, h as usize, data).unwrap()
+    }
+
+    /// On Vulkan (lavapipe here): a frame uploaded as a texture becomes exactly the planes
+    /// the CPU path feeds the network, and SR drawn from the output tensor equals the
+    /// ordinary path's output, whole and tiled.
+    #[test]
+    fn frames_go_texture_to_tensor_to_texture_as_the_cpu_path_does() {
+        let Ok(backend) = pollster::block_on(Backend::acquire(BackendChoice::Gpu)) else {
+            panic!("no Vulkan adapter: scripts/setup.sh installs lavapipe");
+        };
+        let mut frames = GpuFrames::new(&backend).unwrap();
+        let setup = frames.setup().clone();
+        let img = textured(40, 24);
+        let input = texture(&setup, 40, 24, wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST);
+        setup.queue.write_texture(
+            input.as_image_copy(),
+            &img.data,
+            wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(40 * 4), rows_per_image: None },
+            input.size(),
+        );
+        let x = frames.tensor_of(&input).unwrap();
+        let planes = pollster::block_on(x.clone().into_data_async()).unwrap().try_to_vec::<f32>().unwrap();
+        let want = img.planes(img.full());
+        assert_eq!(planes.len(), want.len());
+        let off = planes.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(off < 1e-6, "the unpacked planes differ from the CPU's by {off}");
+
+        let model = espcn::build(2, 7).unwrap();
+        for tile in [64, 16] {
+            let up = Upscaler::new(&model, backend.clone()).unwrap().with_tile_size(tile);
+            let want = pollster::block_on(up.upscale(&img, &mut Silent)).unwrap();
+            let y = up.upscale_tensor(x.clone()).unwrap();
+            let out = texture(&setup, 80, 48, wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC);
+            frames.draw(y, &out.create_view(&Default::default()), wgpu::TextureFormat::Rgba8Unorm).unwrap();
+            let got = read(&setup, &out);
+            let worst = got.data.iter().zip(&want.data).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+            assert!(worst <= 1, "tile {tile}: drawn SR differs from the ordinary path by {worst}");
+        }
+        assert!(frames.draw(x.clone().slice([0..1, 0..2, 0..24, 0..40]), &input.create_view(&Default::default()), wgpu::TextureFormat::Rgba8Unorm).is_err());
+        assert!(GpuFrames::new(&Backend::cpu()).is_err());
+    }
+}
