@@ -213,3 +213,14 @@ mod tests {
         assert!(matches!(err, Error::Decode(_)), "{err}");
     }
 }
+
+/// A deterministic texture for tests: edges and patterns in every channel, shifted `shift`
+/// pixels to the left (a moving frame).
+#[cfg(test)]
+pub(crate) fn test_pattern(w: usize, h: usize, shift: usize) -> RgbaImage {
+    let data = (0..w * h).flat_map(|i| {
+        let (x, y) = (i % w + shift, i / w);
+        [((x * 37 + y * 11) % 256) as u8, ((x * y) % 251) as u8, ((x ^ y) * 9 % 256) as u8, 255]
+    });
+    RgbaImage { width: w, height: h, data: data.collect() }
+}

@@ -262,11 +262,7 @@ mod tests {
     use crate::{BackendChoice, Silent};
 
     fn textured(w: usize, h: usize) -> RgbaImage {
-        let data = (0..w * h).flat_map(|i| {
-            let (x, y) = (i % w, i / w);
-            [((x * 37 + y * 11) % 256) as u8, ((x * y) % 251) as u8, ((x ^ y) * 9 % 256) as u8, 255]
-        });
-        RgbaImage::new(w, h, data.collect()).unwrap()
+        crate::imaging::test_pattern(w, h, 0)
     }
 
     fn texture(setup: &WgpuSetup, w: u32, h: u32, usage: wgpu::TextureUsages) -> wgpu::Texture {

@@ -170,15 +170,9 @@ impl Stream {
 mod tests {
     use super::*;
     use crate::model::espcn;
+    use crate::imaging::test_pattern as frame;
     use crate::{Backend, Silent};
 
-    fn frame(w: usize, h: usize, shift: usize) -> RgbaImage {
-        let data = (0..w * h).flat_map(|i| {
-            let (x, y) = (i % w + shift, i / w);
-            [((x * 37 + y * 11) % 256) as u8, ((x * y) % 251) as u8, ((x ^ y) * 9 % 256) as u8, 255]
-        });
-        RgbaImage::new(w, h, data.collect()).unwrap()
-    }
 
     fn worst(a: &RgbaImage, b: &RgbaImage, r: crate::imaging::Region) -> u8 {
         let (ca, cb) = (a.crop_at(r.x, r.y, r.width, r.height).unwrap(), b.crop_at(r.x, r.y, r.width, r.height).unwrap());
