@@ -5,6 +5,7 @@
 import init, { Upscaler, downscale, metrics, selectPatches, ticketOverlay, patchGains, prune } from '../pkg/ticketsr.js';
 import { drawChart } from './chart.js';
 import { drawLayers } from './layers.js';
+import { startVideoPanel } from './video.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -491,6 +492,10 @@ async function switchModel(readBytes, label) {
 
 async function main() {
   wire();
+  // `?video=clip` or `?video=pack` starts the video panel at once; `?worker=0` keeps its
+  // engine on the page instead of a worker.
+  const video = startVideoPanel(demo, { backend: backendChoice, worker: params.get('worker') !== '0' });
+  if (video[params.get('video')]) video[params.get('video')]();
   try {
     await init();
     setStatus('Loading model…');

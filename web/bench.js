@@ -1,6 +1,7 @@
 // Benchmarks in the browser, run by hand (open web/bench.html) or by tests/bench/run.mjs,
 // which calls `window.ticketsrBench.run(config)` and saves what it returns.
 import init, { Upscaler, selectPatches, prune } from '../pkg/ticketsr.js';
+import { FrameEngine } from './video-engine.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -110,7 +111,113 @@ async function pruning({ model = 'upscalerjs-rdn-x2', image = 'media/astronaut-2
   return { suite: 'pruning', model, image, size: [input.width, input.height], reps, backend, rows };
 }
 
-const SUITES = { tickets, pruning };
+/// The first `count` frames a clip presents while it plays, as ImageData, centre-cropped
+/// to `size` when given.
+async function clipFrames(url, count, size) {
+  const video = Object.assign(document.createElement('video'), { muted: true, playsInline: true, src: url });
+  await video.play();
+  const frames = [];
+  await new Promise((resolve) => {
+    const grab = () => {
+      const [w, h] = [video.videoWidth, video.videoHeight];
+      const [cw, ch] = size ? [Math.min(size, w), Math.min(size, h)] : [w, h];
+      const canvas = new OffscreenCanvas(cw, ch);
+      canvas.getContext('2d').drawImage(video, (w - cw) >> 1, (h - ch) >> 1, cw, ch, 0, 0, cw, ch);
+      frames.push(canvas.getContext('2d').getImageData(0, 0, cw, ch));
+      if (frames.length >= count || video.ended) resolve();
+      else video.requestVideoFrameCallback(grab);
+    };
+    video.requestVideoFrameCallback(grab);
+  });
+  video.pause();
+  return frames;
+}
+
+/// Memory a long run could leak: wasm linear memory, (with Chromium's precise memory info)
+/// the JS heap after a garbage collection where the page may force one, and the GPU
+/// process's resident memory where the runner reports it (tests/bench/run.mjs).
+async function memory(engine) {
+  globalThis.gc?.();
+  return {
+    wasm_bytes: await engine.memory(),
+    js_heap_bytes: performance.memory?.usedJSHeapSize ?? null,
+    gpu_process_bytes: (await globalThis.gpuProcessBytes?.()) ?? null,
+  };
+}
+
+/// Video: ms per frame over the same frames of a clip in each mode (dense, tickets,
+/// temporal reuse, both, and on WebGPU dense SR on the GPU end to end), each mode starting
+/// afresh after one warm-up frame; then, with `long` > 0, that many frames in a row of
+/// `longMode` (dense, keep, reuse or gpu; the clip's frames cropped to `longSize`, over
+/// and over) with the memory at five points along the way.
+async function video({ model = 'ticketsr-espcn-x2', clip = 'media/carphone-176.webm', count = 12, keep = 0.25, reuse = 6, patch = 16, long = 0, longSize = 32, longMode = 'dense' }) {
+  const engine = await FrameEngine.create();
+  const info = await engine.useModel(new Uint8Array(await (await fetch(`models/${model}.safetensors`)).arrayBuffer()), 'auto');
+  $('backend').textContent = `${info.backend.kind} · ${info.backend.adapter}`;
+  const frames = await clipFrames(clip, count);
+  const modes = {
+    dense: {},
+    [`keep ${keep}`]: { keep, patchSize: patch },
+    [`reuse ${reuse}`]: { reuse, patchSize: patch },
+    [`keep ${keep} + reuse ${reuse}`]: { keep, reuse, patchSize: patch },
+  };
+  // Dense SR on the GPU end to end: frame to texture to network to canvas, nothing read back.
+  const gpu = info.backend.kind === 'webgpu';
+  if (gpu) engine.useCanvas(new OffscreenCanvas(1, 1));
+  const onGpu = async (frame) => {
+    const bitmap = await createImageBitmap(frame);
+    try {
+      return await engine.drawOnGpu(bitmap);
+    } finally {
+      bitmap.close();
+    }
+  };
+  if (gpu) modes['dense, GPU end to end'] = 'gpu';
+  const run = (frame, options) => (options === 'gpu' ? onGpu(frame) : engine.frame(frame, { options }));
+  const rows = [];
+  let longRun = null;
+  try {
+    for (const [mode, options] of Object.entries(modes)) {
+      $('status').textContent = `${mode}: warming up…`;
+      await run(frames[0], options);
+      engine.reset();
+      const times = [];
+      const sums = { computed: 0, reused: 0, interpolated: 0, work: 0 };
+      for (const [i, frame] of frames.entries()) {
+        $('status').textContent = `${mode}: frame ${i + 1} of ${frames.length}…`;
+        const t = performance.now();
+        const r = await run(frame, options);
+        times.push(performance.now() - t);
+        if (r.gpu) Object.assign(r, { patches: 1, computed: 1, reused: 0, interpolated: 0, work: 1 });
+        for (const k of Object.keys(sums)) sums[k] += (k === 'work' ? r.work : r[k] / r.patches) / frames.length;
+      }
+      rows.push({ mode, median_ms: median(times), mean_ms: times.reduce((a, b) => a + b) / times.length, first_ms: times[0], ...sums });
+      rows.forEach((r) => { r.ratio_to_dense = r.median_ms / rows[0].median_ms; });
+      show(rows);
+    }
+    if (long > 0) {
+      const small = await clipFrames(clip, count, longSize);
+      const options = { dense: {}, keep: modes[`keep ${keep}`], reuse: modes[`reuse ${reuse}`], gpu: 'gpu' }[longMode];
+      if (!options || (options === 'gpu' && !gpu)) throw new Error(`long runs are dense, keep, reuse or gpu (on WebGPU), not ${longMode}`);
+      const samples = [];
+      const t0 = performance.now();
+      for (let i = 0; i <= long; i += 1) {
+        if (i % Math.max(1, Math.floor(long / 4)) === 0 || i === long) {
+          samples.push({ frame: i, seconds: (performance.now() - t0) / 1000, ...(await memory(engine)) });
+          $('status').textContent = `long run: frame ${i} of ${long}…`;
+        }
+        if (i < long) await run(small[i % small.length], options);
+      }
+      longRun = { frames: long, size: [small[0].width, small[0].height], mode: longMode, samples };
+    }
+  } finally {
+    engine.dispose();
+  }
+  $('status').textContent = 'Done.';
+  return { suite: 'video', model, clip, size: [frames[0].width, frames[0].height], frames: frames.length, patch, backend: info.backend, rows, long: longRun };
+}
+
+const SUITES = { tickets, pruning, video };
 
 window.ticketsrBench = {
   ready: init(),
@@ -125,7 +232,7 @@ window.ticketsrBench = {
 $('start').addEventListener('click', () => {
   const p = Object.fromEntries(new URLSearchParams(location.search));
   const config = { suite: p.suite ?? 'tickets', ...p };
-  for (const k of ['size', 'patch', 'reps']) if (k in config) config[k] = Number(config[k]);
+  for (const k of ['size', 'patch', 'reps', 'count', 'keep', 'reuse', 'long', 'longSize']) if (k in config) config[k] = Number(config[k]);
   if (config.keeps) config.keeps = config.keeps.split(',').map(Number);
   if (config.sparsities) config.sparsities = config.sparsities.split(',').map(Number);
   window.ticketsrBench.run(config).catch((e) => { $('status').textContent = `Failed: ${e.message}`; });

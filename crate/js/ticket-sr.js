@@ -5,7 +5,8 @@
 //
 // `src` is an image or a video; `model` a ticketsr model file; `scale`, when given, must
 // match the model's (a mismatch is an error, not a silently different size); `keep` runs
-// the network on that share of the patches (winning tickets) and bicubic elsewhere. The
+// the network on that share of the patches (winning tickets) and bicubic elsewhere;
+// `reuse` (video only, 8-bit levels) lets patches that did not change keep their SR. The
 // element draws into a canvas of the upscaled size and fires `upscaled` (detail: { ms,
 // width, height }) after each image or video frame and `error` (detail: { message }) with
 // the message also shown in place. A video plays muted and looped; each frame is upscaled
@@ -39,7 +40,7 @@ function pixels(source, width, height) {
 const VIDEO = /\.(mp4|webm|ogv|mov|m4v)(\?|#|$)/i;
 
 export class TicketSr extends HTMLElement {
-  static observedAttributes = ['src', 'model', 'scale', 'keep'];
+  static observedAttributes = ['src', 'model', 'scale', 'keep', 'reuse'];
 
   #canvas;
   #message;
@@ -89,11 +90,20 @@ export class TicketSr extends HTMLElement {
   }
 
   #options() {
+    const options = {};
     const keep = this.getAttribute('keep');
-    if (keep === null || keep === '') return {};
-    const k = Number(keep);
-    if (!(k >= 0 && k <= 1)) throw new Error(`keep must be a number from 0 to 1, not "${keep}"`);
-    return k >= 1 ? {} : { keep: k, scorer: 'laplacian' };
+    if (keep !== null && keep !== '') {
+      const k = Number(keep);
+      if (!(k >= 0 && k <= 1)) throw new Error(`keep must be a number from 0 to 1, not "${keep}"`);
+      if (k < 1) Object.assign(options, { keep: k, scorer: 'laplacian' });
+    }
+    const reuse = this.getAttribute('reuse');
+    if (reuse !== null && reuse !== '') {
+      const r = Number(reuse);
+      if (!(r >= 0)) throw new Error(`reuse must be a number of 8-bit levels, 0 or more, not "${reuse}"`);
+      options.reuse = r;
+    }
+    return options;
   }
 
   async #start() {
@@ -119,9 +129,11 @@ export class TicketSr extends HTMLElement {
     }
   }
 
-  async #frame(source, width, height, upscaler, options, run) {
+  /// Upscales one image, or one frame of a video through its `stream`.
+  async #frame(source, width, height, upscaler, options, run, stream) {
     const t = performance.now();
-    const out = await upscaler.upscale(pixels(source, width, height), options);
+    const frame = pixels(source, width, height);
+    const out = stream ? (await stream.next(frame, options)).image : await upscaler.upscale(frame, options);
     if (run !== this.#run) return;
     const ms = performance.now() - t;
     if (this.#canvas.width !== out.width || this.#canvas.height !== out.height) {
@@ -141,6 +153,7 @@ export class TicketSr extends HTMLElement {
     } catch {
       throw new Error(`${src} is not an image this browser can decode`);
     }
+    if (options.reuse !== undefined) throw new Error('reuse applies to videos, not images');
     await this.#frame(bitmap, bitmap.width, bitmap.height, upscaler, options, run);
   }
 
@@ -155,13 +168,15 @@ export class TicketSr extends HTMLElement {
     });
     if (run !== this.#run) return;
     await video.play();
+    const stream = upscaler.stream();
+    video.addEventListener('seeking', () => stream.reset());
     const next = async () => {
-      if (run !== this.#run) return;
+      if (run !== this.#run) return stream.free();
       try {
-        await this.#frame(video, video.videoWidth, video.videoHeight, upscaler, options, run);
+        await this.#frame(video, video.videoWidth, video.videoHeight, upscaler, options, run, stream);
       } catch (e) {
         if (run === this.#run) this.#fail(e);
-        return;
+        return stream.free();
       }
       video.requestVideoFrameCallback(next);
     };

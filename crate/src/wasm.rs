@@ -1,7 +1,7 @@
 //! The JavaScript API (wasm-bindgen), modelled on UpscalerJS: `await Upscaler.create(bytes)`,
 //! `await upscaler.upscale(image, { onProgress, signal, keep, scorer })`, `info()`,
-//! `dispose()`, and the winning-ticket calls `scorePatches`, `selectPatches` and
-//! `evaluatePatches`. Every failure is a JS `Error` with the library's message; nothing
+//! `dispose()`, the winning-ticket calls `scorePatches`, `selectPatches` and
+//! `evaluatePatches`, video (`upscaler.stream()`, `ContentPack`) and `prune`. Every failure is a JS `Error` with the library's message; nothing
 //! here panics on bad input.
 
 use std::cell::RefCell;
@@ -26,6 +26,9 @@ use crate::patch::score::{self, Reference, Scorer};
 use crate::patch::select::{self, Selection};
 use crate::patch::{DEFAULT_PATCH, Grid, Tickets, sparse};
 use crate::upscale::Progress;
+use crate::video::gpu::GpuFrames;
+use crate::video::{FrameOptions, Stream};
+use burn::tensor::wgpu::wgpu;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
@@ -117,6 +120,32 @@ export interface UpscalerInfo {
   halo: number;
 }
 export interface Metrics { psnrRgb: number; psnrY: number; ssimY: number; }
+export interface FrameOptions {
+  /** Patch side in input pixels, for tickets and reuse (default 32). */
+  patchSize?: number;
+  /** Run the network on at most this share (0..1) of the patches per frame, the best
+   *  scoring of those that need it; bicubic elsewhere. Absent or 1: no limit. */
+  keep?: number;
+  /** What ranks patches when `keep` limits them (default "laplacian"; LR-only scorers). */
+  scorer?: "gradient" | "laplacian" | "contrast" | "learned" | "random";
+  /** Temporal reuse: a patch keeps its SR while no 4x4 cell of it differs by more than
+   *  this many 8-bit levels (mean absolute difference) from what that SR was made from.
+   *  Absent: every frame afresh. 6 suits the compressed clips measured. */
+  reuse?: number;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+/** One upscaled frame and what it cost: patches the network ran on, kept from earlier
+ *  frames, and left bicubic (over the keep limit); `work` is the share of dense SR's
+ *  multiply-accumulates. */
+export interface UpscaledFrame {
+  image: ImageData;
+  patches: number;
+  computed: number;
+  reused: number;
+  interpolated: number;
+  work: number;
+}
 /** A pruning pass: the smallest weights zeroed (the file shrinks), 2 of every 4 kept, or
  *  whole channels removed (coupled ones together): a smaller network that runs faster. */
 export type PruneMethod =
@@ -315,9 +344,13 @@ pub fn select_patches(
 }
 
 /// A model on a device, ready to upscale images.
+/// The model behind an `Upscaler`, shared with its video streams so that `dispose()`
+/// frees it for all of them.
+type Slot = Rc<RefCell<Option<Rc<crate::Upscaler>>>>;
+
 #[wasm_bindgen]
 pub struct Upscaler {
-    inner: RefCell<Option<Rc<crate::Upscaler>>>,
+    inner: Slot,
 }
 
 impl Upscaler {
@@ -330,12 +363,16 @@ impl Upscaler {
         if let Some(t) = opts.tile_size {
             up = up.with_tile_size(t);
         }
-        Ok(Upscaler { inner: RefCell::new(Some(Rc::new(up))) })
+        Ok(Upscaler { inner: Rc::new(RefCell::new(Some(Rc::new(up)))) })
     }
 
     fn get(&self) -> Result<Rc<crate::Upscaler>> {
-        self.inner.borrow().clone().ok_or_else(|| Error::InvalidArgument("this upscaler was disposed".into()))
+        occupant(&self.inner)
     }
+}
+
+fn occupant(slot: &Slot) -> Result<Rc<crate::Upscaler>> {
+    slot.borrow().clone().ok_or_else(|| Error::InvalidArgument("this upscaler was disposed".into()))
 }
 
 #[wasm_bindgen]
@@ -539,6 +576,24 @@ impl Upscaler {
         .map_err(to_js)
     }
 
+    /// A video upscaled frame by frame with this model: `await stream.next(frame, options)`
+    /// per frame, in order. It remembers what temporal reuse needs between frames.
+    pub fn stream(&self) -> std::result::Result<VideoStream, JsValue> {
+        self.get().map_err(to_js)?;
+        Ok(VideoStream { upscaler: self.inner.clone(), stream: Rc::new(RefCell::new(Some(Stream::new()))), reset_pending: Default::default() })
+    }
+
+    /// Draws this model's dense SR of video frames straight into `canvas` on the GPU: the
+    /// frame goes from the browser to a texture, through the network and into the canvas
+    /// without a copy through the CPU. WebGPU only; `canvas` must not have a context yet.
+    #[wasm_bindgen(js_name = gpuCanvas)]
+    pub fn gpu_canvas(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "HTMLCanvasElement | OffscreenCanvas")] canvas: JsValue,
+    ) -> std::result::Result<GpuCanvas, JsValue> {
+        GpuCanvas::new(self.inner.clone(), canvas).map_err(to_js)
+    }
+
     /// Model, scale, backend and adapter, tile size.
     #[wasm_bindgen(unchecked_return_type = "UpscalerInfo")]
     pub fn info(&self) -> std::result::Result<JsValue, JsValue> {
@@ -551,8 +606,64 @@ impl Upscaler {
     }
 }
 
-/// Makes the low-resolution version of an image with the project's bicubic convention
-/// (sides first cropped to multiples of `scale`): what evaluation mode feeds the network.
+/// The frames of one video, upscaled in order (see `Upscaler.stream()`).
+#[wasm_bindgen]
+pub struct VideoStream {
+    upscaler: Slot,
+    /// Out while a frame is in flight: frames depend on the one before.
+    stream: Rc<RefCell<Option<Stream>>>,
+    /// A reset asked for while a frame was in flight, done when it lands.
+    reset_pending: Rc<std::cell::Cell<bool>>,
+}
+
+#[wasm_bindgen]
+impl VideoStream {
+    /// Upscales the next frame (an `ImageData` or `{ width, height, data }`).
+    #[wasm_bindgen(unchecked_return_type = "Promise<UpscaledFrame>")]
+    pub fn next(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ImageData | ImageLike")] frame: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "FrameOptions")] options: JsValue,
+    ) -> Promise {
+        let prepared = (|| {
+            let up = occupant(&self.upscaler)?;
+            let defaults = FrameOptions::default();
+            let opts = FrameOptions {
+                patch_size: field(&options, "patchSize")?.unwrap_or(defaults.patch_size),
+                keep: field(&options, "keep")?,
+                scorer: field(&options, "scorer")?.unwrap_or(defaults.scorer),
+                reuse: field(&options, "reuse")?,
+            };
+            let progress = JsProgress::from_options(&options)?;
+            let img = read_image(&frame)?;
+            let stream = self.stream.borrow_mut().take().ok_or_else(|| Error::InvalidArgument("a frame is still in flight: await it before the next".into()))?;
+            Ok((up, opts, progress, img, stream))
+        })();
+        let (slot, reset_pending) = (self.stream.clone(), self.reset_pending.clone());
+        future_to_promise(async move {
+            let (up, opts, mut progress, img, mut stream) = prepared.map_err(to_js)?;
+            let result = stream.next(&up, &img, &opts, &mut progress).await;
+            if reset_pending.replace(false) {
+                stream.reset();
+            }
+            *slot.borrow_mut() = Some(stream);
+            let (out, report) = result.map_err(to_js)?;
+            let value = to_js_value(&report).map_err(to_js)?;
+            Reflect::set(&value, &"image".into(), &write_image(&out).map_err(to_js)?.into())?;
+            Ok(value)
+        })
+    }
+
+    /// Forgets earlier frames (after a seek or a cut): the next frame is computed afresh.
+    /// Called while a frame is in flight, it takes effect when that frame lands.
+    pub fn reset(&self) {
+        match self.stream.borrow_mut().as_mut() {
+            Some(s) => s.reset(),
+            None => self.reset_pending.set(true),
+        }
+    }
+}
+
 /// A content pack: the LR video of a clip with the models overfitted to it and the map of
 /// every frame. `video()` gives the MP4 for a `<video>` element; `upscaleFrame(i, frame)`
 /// upscales its frame `i` with the models the map names.
@@ -636,6 +747,161 @@ pub fn prune(
     .map_err(to_js)
 }
 
+/// A canvas that video frames are upscaled into on the GPU (see `Upscaler.gpuCanvas`).
+#[wasm_bindgen]
+pub struct GpuCanvas {
+    upscaler: Slot,
+    /// Out while a frame is in flight.
+    frames: Rc<RefCell<Option<GpuFrames>>>,
+    surface: Rc<wgpu::Surface<'static>>,
+    format: wgpu::TextureFormat,
+    /// The frame texture the browser copies into, and the output size configured.
+    input: Rc<RefCell<Option<wgpu::Texture>>>,
+    configured: Rc<std::cell::Cell<(u32, u32)>>,
+}
+
+thread_local! {
+    /// Resolvers of the promises waiting for GPU work: wgpu's callback must be `Send`, so
+    /// it carries an id, and the one wasm thread looks the resolver up.
+    static GPU_DONE: RefCell<(u32, std::collections::HashMap<u32, Function>)> = RefCell::default();
+}
+
+/// Resolves once the GPU has finished everything submitted so far.
+fn gpu_done(queue: &wgpu::Queue) -> JsFuture {
+    JsFuture::from(Promise::new(&mut |resolve, _| {
+        let id = GPU_DONE.with(|d| {
+            let (next, waiting) = &mut *d.borrow_mut();
+            *next = next.wrapping_add(1);
+            waiting.insert(*next, resolve);
+            *next
+        });
+        queue.on_submitted_work_done(move || {
+            if let Some(resolve) = GPU_DONE.with(|d| d.borrow_mut().1.remove(&id)) {
+                let _ = resolve.call0(&JsValue::NULL);
+            }
+        });
+    }))
+}
+
+/// A frame source the browser can copy to a texture on the GPU.
+fn external_image(source: JsValue) -> Result<wgpu::ExternalImageSource> {
+    if source.is_instance_of::<web_sys::ImageBitmap>() {
+        Ok(wgpu::ExternalImageSource::ImageBitmap(source.unchecked_into()))
+    } else if source.is_instance_of::<web_sys::HtmlVideoElement>() {
+        Ok(wgpu::ExternalImageSource::HTMLVideoElement(source.unchecked_into()))
+    } else if source.is_instance_of::<web_sys::HtmlCanvasElement>() {
+        Ok(wgpu::ExternalImageSource::HTMLCanvasElement(source.unchecked_into()))
+    } else {
+        Err(Error::InvalidArgument("a GPU frame comes from an ImageBitmap, a <video> or a <canvas>".into()))
+    }
+}
+
+impl GpuCanvas {
+    fn new(upscaler: Slot, canvas: JsValue) -> Result<Self> {
+        let up = occupant(&upscaler)?;
+        let frames = GpuFrames::new(up.backend())?;
+        let target = if canvas.is_instance_of::<web_sys::HtmlCanvasElement>() {
+            wgpu::SurfaceTarget::Canvas(canvas.unchecked_into())
+        } else if canvas.is_instance_of::<web_sys::OffscreenCanvas>() {
+            wgpu::SurfaceTarget::OffscreenCanvas(canvas.unchecked_into())
+        } else {
+            return Err(Error::InvalidArgument("gpuCanvas needs an HTMLCanvasElement or an OffscreenCanvas".into()));
+        };
+        let setup = frames.setup();
+        let surface = setup.instance.create_surface(target).map_err(|e| Error::Backend(format!("the canvas gives no WebGPU surface: {e}")))?;
+        let formats = surface.get_capabilities(&setup.adapter).formats;
+        let format = formats
+            .iter()
+            .copied()
+            .find(|f| matches!(f, wgpu::TextureFormat::Rgba8Unorm | wgpu::TextureFormat::Bgra8Unorm))
+            .ok_or_else(|| Error::Backend(format!("the canvas offers no 8-bit linear format ({formats:?})")))?;
+        Ok(Self {
+            upscaler,
+            frames: Rc::new(RefCell::new(Some(frames))),
+            surface: Rc::new(surface),
+            format,
+            input: Default::default(),
+            configured: Default::default(),
+        })
+    }
+}
+
+#[wasm_bindgen]
+impl GpuCanvas {
+    /// Upscales a frame (an `ImageBitmap`, a `<video>`'s current frame or a `<canvas>`)
+    /// into the canvas, resizing it to the output size. Resolves once the GPU has drawn it.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn draw(&self, #[wasm_bindgen(unchecked_param_type = "ImageBitmap | HTMLVideoElement | HTMLCanvasElement")] source: JsValue) -> Promise {
+        let drawn = (|| {
+            let up = occupant(&self.upscaler)?;
+            let source = external_image(source)?;
+            let (w, h) = (source.width(), source.height());
+            let (ow, oh) = up.output_size(w as usize, h as usize)?;
+            let mut frames = self.frames.borrow_mut().take().ok_or_else(|| Error::InvalidArgument("a frame is still in flight: await it before the next".into()))?;
+            let result = (|| {
+                let setup = frames.setup().clone();
+                let mut input = self.input.borrow_mut();
+                if input.as_ref().is_none_or(|t| (t.width(), t.height()) != (w, h)) {
+                    *input = Some(setup.device.create_texture(&wgpu::TextureDescriptor {
+                        label: Some("ticketsr frame"),
+                        size: wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
+                        mip_level_count: 1,
+                        sample_count: 1,
+                        dimension: wgpu::TextureDimension::D2,
+                        format: wgpu::TextureFormat::Rgba8Unorm,
+                        usage: wgpu::TextureUsages::COPY_DST | wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::RENDER_ATTACHMENT,
+                        view_formats: &[],
+                    }));
+                }
+                let Some(texture) = input.as_ref() else { unreachable!("made above") };
+                setup.queue.copy_external_image_to_texture(
+                    &wgpu::CopyExternalImageSourceInfo { source, origin: wgpu::Origin2d::ZERO, flip_y: false },
+                    wgpu::CopyExternalImageDestInfo {
+                        texture,
+                        mip_level: 0,
+                        origin: wgpu::Origin3d::ZERO,
+                        aspect: wgpu::TextureAspect::All,
+                        color_space: wgpu::PredefinedColorSpace::Srgb,
+                        premultiplied_alpha: false,
+                    },
+                    texture.size(),
+                );
+                let sr = up.upscale_tensor(frames.tensor_of(texture)?)?;
+                let size = (ow as u32, oh as u32);
+                if self.configured.get() != size {
+                    self.surface.configure(&setup.device, &wgpu::SurfaceConfiguration {
+                        usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
+                        format: self.format,
+                        width: size.0,
+                        height: size.1,
+                        present_mode: wgpu::PresentMode::Fifo,
+                        desired_maximum_frame_latency: 2,
+                        alpha_mode: wgpu::CompositeAlphaMode::Auto,
+                        view_formats: vec![],
+                        color_space: wgpu::SurfaceColorSpace::Srgb,
+                    });
+                    self.configured.set(size);
+                }
+                let target = match self.surface.get_current_texture() {
+                    wgpu::CurrentSurfaceTexture::Success(t) | wgpu::CurrentSurfaceTexture::Suboptimal(t) => t,
+                    other => return Err(Error::Backend(format!("the canvas gave no texture to draw into: {other:?}"))),
+                };
+                frames.draw(sr, &target.texture.create_view(&Default::default()), self.format)?;
+                setup.queue.present(target);
+                Ok(gpu_done(&setup.queue))
+            })();
+            *self.frames.borrow_mut() = Some(frames);
+            result
+        })();
+        future_to_promise(async move {
+            drawn.map_err(to_js)?.await?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+}
+
+/// Makes the low-resolution version of an image with the project's bicubic convention
+/// (sides first cropped to multiples of `scale`): what evaluation mode feeds the network.
 #[wasm_bindgen]
 pub fn downscale(
     #[wasm_bindgen(unchecked_param_type = "ImageData | ImageLike")] image: JsValue,

@@ -3,7 +3,9 @@
 //   node bench/run.mjs tickets [--model upscalerjs-rdn-x2] [--size 256] [--patch 32]
 //                              [--scorer laplacian] [--keeps 1,0.5,0.25,0.1] [--reps 2]
 //   node bench/run.mjs pruning [--model upscalerjs-rdn-x2] [--size 128] [--sparsities 0,0.25,0.5,0.75] [--reps 3]
-import { writeFileSync } from 'node:fs';
+//   node bench/run.mjs video [--model ticketsr-espcn-x2] [--clip media/carphone-176.webm] [--count 12] [--keep 0.25]
+//                            [--reuse 6] [--patch 16] [--long 2000 --longSize 32 --longMode dense]
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { start, OUTPUT } from '../e2e/browser.mjs';
 
@@ -12,11 +14,13 @@ const { positionals, values } = parseArgs({
   options: {
     model: { type: 'string' }, image: { type: 'string' }, size: { type: 'string' }, patch: { type: 'string' },
     scorer: { type: 'string' }, keeps: { type: 'string' }, reps: { type: 'string' }, sparsities: { type: 'string' },
+    clip: { type: 'string' }, count: { type: 'string' }, keep: { type: 'string' }, reuse: { type: 'string' },
+    long: { type: 'string' }, longSize: { type: 'string' }, longMode: { type: 'string' },
   },
 });
 const suite = positionals[0] ?? 'tickets';
 const config = { suite, ...values };
-for (const k of ['size', 'patch', 'reps']) if (k in config) config[k] = Number(config[k]);
+for (const k of ['size', 'patch', 'reps', 'count', 'keep', 'reuse', 'long', 'longSize']) if (k in config) config[k] = Number(config[k]);
 if (config.keeps) config.keeps = config.keeps.split(',').map(Number);
 if (config.sparsities) config.sparsities = config.sparsities.split(',').map(Number);
 
@@ -24,6 +28,20 @@ const env = await start();
 try {
   const page = await env.browser.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
+  // The GPU process's resident memory: under SwiftShader the GPU's buffers live there, so
+  // a leak of GPU memory shows in it (Linux /proc; null elsewhere).
+  await page.exposeFunction('gpuProcessBytes', () => {
+    try {
+      for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+        let cmd;
+        try { cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { continue; }
+        if (!cmd.includes('--type=gpu-process')) continue;
+        const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        return rss ? Number(rss[1]) * 1024 : null;
+      }
+    } catch { /* not Linux */ }
+    return null;
+  });
   await page.goto(`${env.base}/web/bench.html`);
   page.setDefaultTimeout(0);
   const result = await page.evaluate((c) => window.ticketsrBench.run(c), config);
@@ -31,7 +49,11 @@ try {
   result.date = new Date().toISOString();
   console.log(`${suite}: ${result.model}, ${result.size.join('x')} in, on ${result.backend.kind} (${result.backend.adapter}), ${result.browser}`);
   console.table(result.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? +v.toFixed(3) : v]))));
-  const file = new URL(`bench-${suite}-${result.model}-${result.size[0]}${suite === 'tickets' ? `-p${result.patch}` : ''}.json`, OUTPUT);
+  if (result.long) {
+    console.log(`long run: ${result.long.frames} frames of ${result.long.size.join('x')}, ${result.long.mode}`);
+    console.table(result.long.samples);
+  }
+  const file = new URL(`bench-${suite}-${result.model}-${result.size[0]}${suite !== 'pruning' ? `-p${result.patch}` : ''}.json`, OUTPUT);
   writeFileSync(file, JSON.stringify(result, null, 2));
   console.log(`saved ${file.pathname}`);
 } finally {

@@ -10,6 +10,8 @@ mkdirSync(OUTPUT, { recursive: true });
 const ARGS = [
   '--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run',
+  // Memory measurements: exact JS heap sizes, and gc() to take them after a collection.
+  '--enable-precise-memory-info', '--js-flags=--expose-gc',
 ];
 
 export async function start() {

@@ -1,0 +1,136 @@
+// What a video frame goes through, in whichever thread runs it (the worker in
+// video-worker.js, or the page itself where workers cannot): a model with its frame
+// stream (dense, winning tickets, temporal reuse) or a content pack.
+import init, { Upscaler, ContentPack } from '../pkg/ticketsr.js';
+
+let wasm = null;
+
+export class FrameEngine {
+  #upscaler = null;
+  #stream = null;
+  #pack = null;
+  #canvas = null; // reads a frame's pixels
+  #gpu = null;    // the canvas frames are drawn into on the GPU (gpuCanvas), once given
+  #gpuTarget = null;
+
+  static async create() {
+    wasm ??= init();
+    await wasm;
+    return new FrameEngine();
+  }
+
+  /** Loads a model file; frames then go through its stream. Resolves to its info. */
+  async useModel(bytes, backend) {
+    const next = await Upscaler.create(bytes, { backend });
+    const target = this.#gpuTarget;
+    this.dispose();
+    this.#upscaler = next;
+    this.#stream = next.stream();
+    if (target) this.useCanvas(target);
+    return next.info();
+  }
+
+  /**
+   * The canvas (an OffscreenCanvas in a worker) that `frame(..., { gpu: true })` draws
+   * into on the GPU, frame to texture to network to canvas, without the CPU.
+   */
+  useCanvas(canvas) {
+    this.#gpuTarget = canvas;
+    this.#gpu?.free();
+    this.#gpu = this.#upscaler?.gpuCanvas(canvas) ?? null;
+  }
+
+  /** Dense SR of an ImageBitmap drawn into the GPU canvas; resolves when the GPU is done. */
+  async drawOnGpu(bitmap) {
+    if (!this.#gpu) throw new Error('no GPU canvas: load a model on a WebGPU backend and give a canvas first');
+    await this.#gpu.draw(bitmap);
+    return { gpu: true, width: bitmap.width * this.#upscaler.info().model.scale, height: bitmap.height * this.#upscaler.info().model.scale };
+  }
+
+  /** Loads a content pack; frames then go through its models and maps. */
+  async usePack(bytes, backend) {
+    const pack = await ContentPack.load(bytes, { backend });
+    this.dispose();
+    this.#pack = pack;
+    return { manifest: pack.manifest(), video: pack.video() };
+  }
+
+  /** After a seek: the next frame is computed afresh. */
+  reset() {
+    this.#stream?.reset();
+  }
+
+  /** The pixels of an ImageBitmap (or any drawable) of `width` x `height`. */
+  pixels(source, width, height) {
+    if (this.#canvas?.width !== width || this.#canvas?.height !== height) this.#canvas = new OffscreenCanvas(width, height);
+    const ctx = this.#canvas.getContext('2d', { willReadFrequently: true });
+    ctx.drawImage(source, 0, 0, width, height);
+    return ctx.getImageData(0, 0, width, height);
+  }
+
+  /**
+   * Upscales one frame: with the model's stream and `options` (FrameOptions), or with the
+   * pack's models for its frame `index`. Resolves to { image, ... what it cost }.
+   */
+  async frame(image, { options, index }) {
+    if (this.#pack) {
+      const { frames } = this.#pack.manifest();
+      const i = Math.min(frames - 1, Math.max(0, index));
+      return { image: await this.#pack.upscaleFrame(i, image), index: i };
+    }
+    if (!this.#stream) throw new Error('no model is loaded');
+    return this.#stream.next(image, options);
+  }
+
+  /** Bytes of wasm memory: what a leak on the Rust side would grow. */
+  async memory() {
+    return (await wasm).memory.buffer.byteLength;
+  }
+
+  dispose() {
+    this.#gpu?.free();
+    this.#stream?.free();
+    this.#upscaler?.dispose();
+    this.#upscaler?.free();
+    this.#pack?.dispose();
+    this.#pack?.free();
+    this.#stream = this.#upscaler = this.#pack = this.#gpu = null;
+  }
+}
+
+/**
+ * One request to an engine, as the worker and the in-page fallback both serve it:
+ * resolves to [value, the buffers of value that may be transferred rather than copied].
+ */
+export async function handle(engine, op, args) {
+  switch (op) {
+    case 'model':
+      return [await engine.useModel(args.bytes, args.backend), []];
+    case 'pack': {
+      const loaded = await engine.usePack(args.bytes, args.backend);
+      return [loaded, [loaded.video.buffer]];
+    }
+    case 'reset':
+      return [engine.reset(), []];
+    case 'memory':
+      return [await engine.memory(), []];
+    case 'canvas':
+      return [engine.useCanvas(args.canvas), []];
+    case 'frame': {
+      const { bitmap, options, index } = args;
+      if (args.gpu) {
+        try {
+          return [await engine.drawOnGpu(bitmap), []];
+        } finally {
+          bitmap.close();
+        }
+      }
+      const image = engine.pixels(bitmap, bitmap.width, bitmap.height);
+      bitmap.close();
+      const result = await engine.frame(image, { options, index });
+      return [result, [result.image.data.buffer]];
+    }
+    default:
+      throw new Error(`unknown request "${op}"`);
+  }
+}
