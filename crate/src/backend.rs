@@ -74,7 +74,15 @@ const CPU_MAX_TENSOR_BYTES: u64 = 64 << 20;
 const GPU_MAX_TENSOR_BYTES: u64 = 256 << 20;
 
 /// burn's wgpu runtime can be initialised once per process; every later request reuses it.
-static GPU: Mutex<Option<Backend>> = Mutex::new(None);
+/// Two first requests at once (a page's own upscaler and a `<ticket-sr>` element, say)
+/// must not both initialise it: the second would fail and fall back to the CPU.
+enum GpuState {
+    Idle,
+    Starting,
+    Ready(Backend),
+}
+
+static GPU: Mutex<GpuState> = Mutex::new(GpuState::Idle);
 
 impl Backend {
     pub fn cpu() -> Self {
@@ -107,13 +115,36 @@ impl Backend {
     }
 
     pub async fn gpu() -> Result<Self> {
-        if let Some(b) = GPU.lock().map_err(|_| Error::Backend("GPU state poisoned".into()))?.as_ref() {
-            return Ok(b.clone());
+        let state = || GPU.lock().map_err(|_| Error::Backend("GPU state poisoned".into()));
+        loop {
+            let mut s = state()?;
+            match &*s {
+                GpuState::Ready(b) => return Ok(b.clone()),
+                GpuState::Starting => {
+                    drop(s);
+                    wait_a_moment().await;
+                }
+                GpuState::Idle => {
+                    *s = GpuState::Starting;
+                    break;
+                }
+            }
         }
-        let backend = init_gpu().await?;
-        let mut slot = GPU.lock().map_err(|_| Error::Backend("GPU state poisoned".into()))?;
-        Ok(slot.get_or_insert(backend).clone())
+        let started = init_gpu().await;
+        *state()? = match &started {
+            Ok(b) => GpuState::Ready(b.clone()),
+            Err(_) => GpuState::Idle,
+        };
+        started
     }
+}
+
+/// Lets another task finish starting the GPU: the browser's event loop runs meanwhile.
+async fn wait_a_moment() {
+    #[cfg(target_arch = "wasm32")]
+    crate::wasm::yield_to_event_loop().await;
+    #[cfg(not(target_arch = "wasm32"))]
+    std::thread::sleep(std::time::Duration::from_millis(1));
 }
 
 async fn init_gpu() -> Result<Backend> {

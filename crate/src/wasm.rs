@@ -239,7 +239,7 @@ pub(crate) async fn require_webgpu() -> Result<()> {
 }
 
 /// Lets the browser run its event loop (and repaint) between tiles.
-async fn yield_to_event_loop() {
+pub(crate) async fn yield_to_event_loop() {
     let promise = Promise::new(&mut |resolve, _| {
         let global = js_sys::global();
         match Reflect::get(&global, &"setTimeout".into()).ok().and_then(|f| f.dyn_into::<Function>().ok()) {
