@@ -146,11 +146,11 @@ async function memory(engine) {
 }
 
 /// Video: ms per frame over the same frames of a clip in each mode (dense, tickets,
-/// temporal reuse, both, and on WebGPU dense SR on the GPU end to end), each mode starting
+/// temporal reuse, both, and with `gpuCanvas` dense SR on the GPU end to end), each mode starting
 /// afresh after one warm-up frame; then, with `long` > 0, that many frames in a row of
 /// `longMode` (dense, keep, reuse or gpu; the clip's frames cropped to `longSize`, over
 /// and over) with the memory at five points along the way.
-async function video({ model = 'ticketsr-espcn-x2', clip = 'media/carphone-176.webm', count = 12, keep = 0.25, reuse = 6, patch = 16, long = 0, longSize = 32, longMode = 'dense' }) {
+async function video({ model = 'ticketsr-espcn-x2', clip = 'media/carphone-176.webm', count = 12, keep = 0.25, reuse = 6, patch = 16, long = 0, longSize = 32, longMode = 'dense', gpuCanvas = false }) {
   const engine = await FrameEngine.create();
   const info = await engine.useModel(new Uint8Array(await (await fetch(`models/${model}.safetensors`)).arrayBuffer()), 'auto');
   $('backend').textContent = `${info.backend.kind} · ${info.backend.adapter}`;
@@ -161,8 +161,10 @@ async function video({ model = 'ticketsr-espcn-x2', clip = 'media/carphone-176.w
     [`reuse ${reuse}`]: { reuse, patchSize: patch },
     [`keep ${keep} + reuse ${reuse}`]: { keep, reuse, patchSize: patch },
   };
-  // Dense SR on the GPU end to end: frame to texture to network to canvas, nothing read back.
-  const gpu = info.backend.kind === 'webgpu';
+  // Dense SR on the GPU end to end (frame to texture to network to canvas, nothing read
+  // back), with `gpuCanvas`: opt-in, since a browser that cannot present a WebGPU canvas
+  // (headless Chromium on SwiftShader) loses the device on it.
+  const gpu = gpuCanvas && info.backend.kind === 'webgpu';
   if (gpu) engine.useCanvas(new OffscreenCanvas(1, 1));
   const onGpu = async (frame) => {
     const bitmap = await createImageBitmap(frame);
@@ -232,7 +234,7 @@ window.ticketsrBench = {
 $('start').addEventListener('click', () => {
   const p = Object.fromEntries(new URLSearchParams(location.search));
   const config = { suite: p.suite ?? 'tickets', ...p };
-  for (const k of ['size', 'patch', 'reps', 'count', 'keep', 'reuse', 'long', 'longSize']) if (k in config) config[k] = Number(config[k]);
+  for (const k of ['size', 'patch', 'reps', 'count', 'keep', 'reuse', 'long', 'longSize', 'gpuCanvas']) if (k in config) config[k] = Number(config[k]);
   if (config.keeps) config.keeps = config.keeps.split(',').map(Number);
   if (config.sparsities) config.sparsities = config.sparsities.split(',').map(Number);
   window.ticketsrBench.run(config).catch((e) => { $('status').textContent = `Failed: ${e.message}`; });

@@ -12,6 +12,7 @@ export class FrameEngine {
   #canvas = null; // reads a frame's pixels
   #gpu = null;    // the canvas frames are drawn into on the GPU (gpuCanvas), once given
   #gpuTarget = null;
+  #gpuProbe = null; // the answer of browserCanvasSteps, asked once
 
   static async create() {
     wasm ??= init();
@@ -43,6 +44,9 @@ export class FrameEngine {
   /** Dense SR of an ImageBitmap drawn into the GPU canvas; resolves when the GPU is done. */
   async drawOnGpu(bitmap) {
     if (!this.#gpu) throw new Error('no GPU canvas: load a model on a WebGPU backend and give a canvas first');
+    this.#gpuProbe ??= browserCanvasSteps(bitmap);
+    const refused = await this.#gpuProbe;
+    if (refused) throw new Error(`this browser's WebGPU cannot run the GPU end-to-end path: ${refused}`);
     await this.#gpu.draw(bitmap);
     return { gpu: true, width: bitmap.width * this.#upscaler.info().model.scale, height: bitmap.height * this.#upscaler.info().model.scale };
   }
@@ -95,6 +99,36 @@ export class FrameEngine {
     this.#pack?.dispose();
     this.#pack?.free();
     this.#stream = this.#upscaler = this.#pack = this.#gpu = null;
+  }
+}
+
+/**
+ * Whether this browser can do the two steps of the GPU end-to-end path that are its own,
+ * copying a frame into a texture and presenting a WebGPU canvas, tried in plain JS on a
+ * throwaway device: wgpu turns an exception there into a trap of the whole module.
+ * Resolves to null, or to the browser's reason (headless Chromium on SwiftShader refuses
+ * both: docs/video.md).
+ */
+async function browserCanvasSteps(frame) {
+  const adapter = await navigator.gpu?.requestAdapter();
+  if (!adapter) return 'no WebGPU adapter';
+  const device = await adapter.requestDevice();
+  try {
+    const size = [frame.width, frame.height];
+    const usage = GPUTextureUsage.COPY_DST | GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.TEXTURE_BINDING;
+    const texture = device.createTexture({ size, format: 'rgba8unorm', usage });
+    device.queue.copyExternalImageToTexture({ source: frame }, { texture }, size);
+    const context = new OffscreenCanvas(1, 1).getContext('webgpu');
+    context.configure({ device, format: navigator.gpu.getPreferredCanvasFormat() });
+    const encoder = device.createCommandEncoder();
+    encoder.beginRenderPass({ colorAttachments: [{ view: context.getCurrentTexture().createView(), loadOp: 'clear', storeOp: 'store' }] }).end();
+    device.queue.submit([encoder.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    return null;
+  } catch (e) {
+    return e.message;
+  } finally {
+    device.destroy();
   }
 }
 

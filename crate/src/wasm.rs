@@ -842,16 +842,7 @@ impl GpuCanvas {
                 let setup = frames.setup().clone();
                 let mut input = self.input.borrow_mut();
                 if input.as_ref().is_none_or(|t| (t.width(), t.height()) != (w, h)) {
-                    *input = Some(setup.device.create_texture(&wgpu::TextureDescriptor {
-                        label: Some("ticketsr frame"),
-                        size: wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
-                        mip_level_count: 1,
-                        sample_count: 1,
-                        dimension: wgpu::TextureDimension::D2,
-                        format: wgpu::TextureFormat::Rgba8Unorm,
-                        usage: wgpu::TextureUsages::COPY_DST | wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::RENDER_ATTACHMENT,
-                        view_formats: &[],
-                    }));
+                    *input = Some(frames.texture(w, h, wgpu::TextureUsages::COPY_DST | wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::RENDER_ATTACHMENT));
                 }
                 let Some(texture) = input.as_ref() else { unreachable!("made above") };
                 setup.queue.copy_external_image_to_texture(

@@ -320,22 +320,10 @@ async fn a_video_frame_goes_through_the_network_on_the_gpu_without_the_cpu() {
 
     let mut frames = GpuFrames::new(&backend).unwrap();
     let setup = frames.setup().clone();
-    let texture = |w: u32, h: u32, usage| {
-        setup.device.create_texture(&wgpu::TextureDescriptor {
-            label: None,
-            size: wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: wgpu::TextureFormat::Rgba8Unorm,
-            usage,
-            view_formats: &[],
-        })
-    };
     let data = web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&lr.data), 40, 24).unwrap();
     let bitmap: web_sys::ImageBitmap =
         JsFuture::from(web_sys::window().unwrap().create_image_bitmap_with_image_data(&data).unwrap()).await.unwrap().unchecked_into();
-    let input = texture(40, 24, wgpu::TextureUsages::COPY_DST | wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::RENDER_ATTACHMENT);
+    let input = frames.texture(40, 24, wgpu::TextureUsages::COPY_DST | wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::RENDER_ATTACHMENT);
     setup.queue.copy_external_image_to_texture(
         &wgpu::CopyExternalImageSourceInfo { source: wgpu::ExternalImageSource::ImageBitmap(bitmap), origin: wgpu::Origin2d::ZERO, flip_y: false },
         wgpu::CopyExternalImageDestInfo {
@@ -349,7 +337,7 @@ async fn a_video_frame_goes_through_the_network_on_the_gpu_without_the_cpu() {
         input.size(),
     );
     let sr = up.upscale_tensor(frames.tensor_of(&input).unwrap()).unwrap();
-    let output = texture(80, 48, wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC);
+    let output = frames.texture(80, 48, wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC);
     frames.draw(sr, &output.create_view(&Default::default()), wgpu::TextureFormat::Rgba8Unorm).unwrap();
 
     let buffer = setup.device.create_buffer(&wgpu::BufferDescriptor {

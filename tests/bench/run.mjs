@@ -4,7 +4,8 @@
 //                              [--scorer laplacian] [--keeps 1,0.5,0.25,0.1] [--reps 2]
 //   node bench/run.mjs pruning [--model upscalerjs-rdn-x2] [--size 128] [--sparsities 0,0.25,0.5,0.75] [--reps 3]
 //   node bench/run.mjs video [--model ticketsr-espcn-x2] [--clip media/carphone-176.webm] [--count 12] [--keep 0.25]
-//                            [--reuse 6] [--patch 16] [--long 2000 --longSize 32 --longMode dense]
+//                            [--reuse 6] [--patch 16] [--long 2000 --longSize 32 --longMode dense|keep|reuse|gpu]
+//                            [--gpuCanvas 1]   (on a browser that presents WebGPU canvases)
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { start, OUTPUT } from '../e2e/browser.mjs';
@@ -15,12 +16,12 @@ const { positionals, values } = parseArgs({
     model: { type: 'string' }, image: { type: 'string' }, size: { type: 'string' }, patch: { type: 'string' },
     scorer: { type: 'string' }, keeps: { type: 'string' }, reps: { type: 'string' }, sparsities: { type: 'string' },
     clip: { type: 'string' }, count: { type: 'string' }, keep: { type: 'string' }, reuse: { type: 'string' },
-    long: { type: 'string' }, longSize: { type: 'string' }, longMode: { type: 'string' },
+    long: { type: 'string' }, longSize: { type: 'string' }, longMode: { type: 'string' }, gpuCanvas: { type: 'string' },
   },
 });
 const suite = positionals[0] ?? 'tickets';
 const config = { suite, ...values };
-for (const k of ['size', 'patch', 'reps', 'count', 'keep', 'reuse', 'long', 'longSize']) if (k in config) config[k] = Number(config[k]);
+for (const k of ['size', 'patch', 'reps', 'count', 'keep', 'reuse', 'long', 'longSize', 'gpuCanvas']) if (k in config) config[k] = Number(config[k]);
 if (config.keeps) config.keeps = config.keeps.split(',').map(Number);
 if (config.sparsities) config.sparsities = config.sparsities.split(',').map(Number);
 

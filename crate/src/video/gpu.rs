@@ -119,6 +119,20 @@ impl GpuFrames {
         Ok((tensor, out))
     }
 
+    /// An RGBA8 texture of this device: frames come in and go out as these.
+    pub fn texture(&self, width: u32, height: u32, usage: wgpu::TextureUsages) -> wgpu::Texture {
+        self.setup.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("ticketsr frame"),
+            size: wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba8Unorm,
+            usage,
+            view_formats: &[],
+        })
+    }
+
     fn uniform(&self, words: [u32; 4]) -> wgpu::Buffer {
         let buffer = self.setup.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("ticketsr params"),
@@ -265,19 +279,6 @@ mod tests {
         crate::imaging::test_pattern(w, h, 0)
     }
 
-    fn texture(setup: &WgpuSetup, w: u32, h: u32, usage: wgpu::TextureUsages) -> wgpu::Texture {
-        setup.device.create_texture(&wgpu::TextureDescriptor {
-            label: None,
-            size: wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: wgpu::TextureFormat::Rgba8Unorm,
-            usage,
-            view_formats: &[],
-        })
-    }
-
     /// Reads an RGBA8 texture back (tests only: the point of the module is never to).
     fn read(setup: &WgpuSetup, t: &wgpu::Texture) -> RgbaImage {
         let (w, h) = (t.width(), t.height());
@@ -312,7 +313,7 @@ mod tests {
         let mut frames = GpuFrames::new(&backend).unwrap();
         let setup = frames.setup().clone();
         let img = textured(40, 24);
-        let input = texture(&setup, 40, 24, wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST);
+        let input = frames.texture(40, 24, wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST);
         setup.queue.write_texture(
             input.as_image_copy(),
             &img.data,
@@ -331,7 +332,7 @@ mod tests {
             let up = Upscaler::new(&model, backend.clone()).unwrap().with_tile_size(tile);
             let want = pollster::block_on(up.upscale(&img, &mut Silent)).unwrap();
             let y = up.upscale_tensor(x.clone()).unwrap();
-            let out = texture(&setup, 80, 48, wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC);
+            let out = frames.texture(80, 48, wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC);
             frames.draw(y, &out.create_view(&Default::default()), wgpu::TextureFormat::Rgba8Unorm).unwrap();
             let got = read(&setup, &out);
             let worst = got.data.iter().zip(&want.data).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
