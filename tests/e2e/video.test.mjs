@@ -75,11 +75,11 @@ test('the bundled clip plays upscaled in a worker, and the modes change the time
   assert.ok(keep.msPerFrame < dense.msPerFrame, `keep 25%: ${keep.msPerFrame} ms, dense ${dense.msPerFrame} ms`);
 
   // Temporal reuse on slowly played footage (frames closer together, as on a faster
-  // device; 1/16 is Chromium's slowest rate) at a threshold of 12 levels: many patches
+  // device; 1/16 is Chromium's slowest rate) at a threshold of 24 levels: most patches
   // keep their SR, and frames cost less than dense.
   await page.evaluate(() => {
     document.getElementById('video').playbackRate = 0.0625;
-    document.getElementById('video-reuse').value = '12';
+    document.getElementById('video-reuse').value = '24';
   });
   await setMode(page, 'reuse');
   await frames(page, 1);
