@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod clock;
 pub mod error;
+pub mod gpu;
 pub mod graph;
 pub mod imaging;
 pub mod model;

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::backend::{Backend, BackendInfo};
 use crate::error::{Error, Result};
+use crate::gpu::conv::FusedConvs;
 use crate::graph::{Network, Sides};
 use crate::imaging::{MAX_OUTPUT_PIXELS, Region, RgbaImage, bicubic};
 use crate::model::{ModelFile, ModelInfo};
@@ -46,13 +47,23 @@ pub struct Upscaler {
     tile: usize,
     /// The learned patch scorer, when one is loaded.
     scorer: Option<Network>,
+    /// The network's convolutions for the fused GPU kernel, on a GPU backend.
+    fused: Option<FusedConvs>,
 }
 
 impl Upscaler {
     pub fn new(model: &ModelFile, backend: Backend) -> Result<Self> {
         let network = model.network(&backend.device)?;
         let tile = tile::tile_size(network.analysis(), backend.info.max_tensor_bytes)?;
-        Ok(Self { model: model.info.clone(), network, backend, tile, scorer: None })
+        let fused = backend.wgpu.as_ref().map(|setup| FusedConvs::new(setup, &model.graph, &model.values)).transpose()?;
+        Ok(Self { model: model.info.clone(), network, backend, tile, scorer: None, fused })
+    }
+
+    /// Runs the convolutions with burn's own kernels instead of the fused one: the plain
+    /// path the fused kernel is tested and benchmarked against.
+    pub fn without_fused_kernels(mut self) -> Self {
+        self.fused = None;
+        self
     }
 
     /// Loads a learned patch scorer (see [`crate::patch::learned`]) beside the model.
@@ -172,11 +183,20 @@ impl Upscaler {
         Ok(out)
     }
 
+    /// The network on a window of the input (see [`Network::forward_cropped`]), with the
+    /// fused kernel where there is one.
+    pub(crate) fn forward_cropped(&self, x: Tensor<4>, drop: Sides) -> Result<Tensor<4>> {
+        match &self.fused {
+            Some(f) => self.network.forward_cropped_fused(x, drop, f),
+            None => self.network.forward_cropped(x, drop),
+        }
+    }
+
     /// Runs the network on `n` planar RGB inputs of `h x w` and reads back the outputs
     /// inside `drop` input pixels from each side (see [`Network::forward_cropped`]).
     pub(crate) async fn run_batch(&self, planes: Vec<f32>, n: usize, h: usize, w: usize, drop: Sides) -> Result<Vec<f32>> {
         let x = Tensor::<4>::from_data(TensorData::new(planes, [n, 3, h, w]), &self.backend.device);
-        let y = self.network.forward_cropped(x, drop)?;
+        let y = self.forward_cropped(x, drop)?;
         let data = y.into_data_async().await.map_err(|e| Error::Backend(format!("reading the result failed: {e:?}")))?;
         data.try_to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))
     }

@@ -375,3 +375,30 @@ async fn a_video_frame_goes_through_the_network_on_the_gpu_without_the_cpu() {
     let canvas = web_sys::window().unwrap().document().unwrap().create_element("canvas").unwrap();
     assert!(message(cpu.gpu_canvas(canvas.into()).err().unwrap()).contains("GPU backend"));
 }
+
+/// The fused convolution kernel (conv + bias + activation in one pass) gives burn's plain
+/// path's output on the browser's WebGPU, in floats before 8-bit rounding: on the same
+/// weights UpscalerJS runs and on ESPCN (tanh, so no fused activation), whole and cropped,
+/// two images at once.
+#[wasm_bindgen_test]
+async fn the_fused_convolution_equals_the_plain_path_on_webgpu() {
+    use burn::tensor::{Tensor, TensorData};
+    use ticketsr::gpu::conv::FusedConvs;
+    let backend = webgpu().await;
+    let setup = backend.wgpu.clone().unwrap();
+    let (h, w) = (18, 21);
+    let pixels: Vec<f32> = (0..2 * 3 * h * w).map(|i| ((i * 7919) % 256) as f32 / 255.0).collect();
+    for model in [format::from_bytes(MODEL).unwrap(), espcn::build(2, 5).unwrap()] {
+        let net = model.network(&backend.device).unwrap();
+        let fused = FusedConvs::new(&setup, &model.graph, &model.values).unwrap();
+        let x = Tensor::<4>::from_data(TensorData::new(pixels.clone(), [2, 3, h, w]), &backend.device);
+        for drop in [[0; 4], [3, 1, 0, 2]] {
+            let plain = net.forward_cropped(x.clone(), drop).unwrap().into_data_async().await.unwrap().try_to_vec::<f32>().unwrap();
+            let fast = net.forward_cropped_fused(x.clone(), drop, &fused).unwrap().into_data_async().await.unwrap().try_to_vec::<f32>().unwrap();
+            assert_eq!(plain.len(), fast.len());
+            let worst = plain.iter().zip(&fast).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            console_log!("{} {drop:?}: max |fused - plain| = {worst:e}", model.info.name);
+            assert!(worst < 1e-4, "{} {drop:?}: fused differs from plain by {worst}", model.info.name);
+        }
+    }
+}

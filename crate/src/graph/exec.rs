@@ -10,6 +10,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use super::{Analysis, Graph, Interpolation, Op, Sides};
 use crate::error::{Error, Result};
+use crate::gpu::conv::FusedConvs;
 use crate::ops::{pixel_shuffle::pixel_shuffle, resize};
 
 /// A graph with its parameters on a device.
@@ -103,6 +104,16 @@ impl Network {
     /// side keeps no margin the window's edge is the image's, and convolutions zero-pad
     /// there as whole-image inference does; the result equals `forward` cropped.
     pub fn forward_cropped(&self, input: Tensor<4>, drop: Sides) -> Result<Tensor<4>> {
+        self.run(input, drop, None)
+    }
+
+    /// [`Network::forward_cropped`] with the convolutions (and the activations they take
+    /// in) run by the fused GPU kernel instead of burn's: the inference hot path on a GPU.
+    pub fn forward_cropped_fused(&self, input: Tensor<4>, drop: Sides, fused: &FusedConvs) -> Result<Tensor<4>> {
+        self.run(input, drop, Some(fused))
+    }
+
+    fn run(&self, input: Tensor<4>, drop: Sides, fused: Option<&FusedConvs>) -> Result<Tensor<4>> {
         let [_, c, h, w] = input.dims();
         if c != 3 || h == 0 || w == 0 {
             return Err(Error::InvalidArgument(format!("network input must be [n, 3, h, w], got {:?}", input.dims())));
@@ -115,6 +126,8 @@ impl Network {
         // Each value with the crop it already has, in its own pixels.
         let mut values: Vec<Option<(Tensor<4>, Sides)>> = vec![None; nodes.len()];
         let mut input = Some(input);
+        // Activation nodes a fused convolution has already applied.
+        let mut applied = vec![false; nodes.len()];
         for (id, node) in nodes.iter().enumerate() {
             let mut args = Vec::with_capacity(node.inputs.len());
             for &i in &node.inputs {
@@ -130,6 +143,20 @@ impl Network {
                 Op::Input => {
                     let x = input.take().ok_or_else(|| Error::model("graph reads its input twice"))?;
                     crop(x, want)
+                }
+                Op::Conv2d { .. } if let Some((f, activation)) = fused.and_then(|f| Some((f, f.fused_activation(id, &self.graph)?))) => {
+                    // Output pixel (0, 0) lies `want - have` pixels into the input on the
+                    // left and top; the kernel reads zeros past the input's edges.
+                    let (x, have) = arg()?;
+                    let [_, _, h, w] = x.dims();
+                    let d: Sides = std::array::from_fn(|k| want[k].checked_sub(have[k]).unwrap_or(usize::MAX));
+                    if d.contains(&usize::MAX) || d[0] + d[2] >= w || d[1] + d[3] >= h {
+                        return Err(Error::model(format!("node {id}: crop {want:?} does not fit its input's {have:?}")));
+                    }
+                    if let Some(a) = activation {
+                        applied[a] = true;
+                    }
+                    f.run(id, x, [d[0], d[1]], [w - d[0] - d[2], h - d[1] - d[3]])?
                 }
                 Op::Conv2d { kernel, weight, bias, .. } => {
                     let (x, have) = arg()?;
@@ -159,6 +186,7 @@ impl Network {
                     };
                     crop(y, after)
                 }
+                Op::Relu | Op::Prelu { .. } if applied[id] => same(arg()?),
                 Op::Relu => relu(same(arg()?)),
                 Op::Prelu { alpha } => prelu(same(arg()?), self.param::<1>(*alpha)),
                 Op::Tanh => tanh(same(arg()?)),

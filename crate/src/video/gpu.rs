@@ -3,15 +3,11 @@
 //! is drawn into a texture (a canvas's), by two small shaders on burn's own wgpu device
 //! and queue. No pixel is read back to the CPU: on a real GPU that readback, not the
 //! network, is what caps dense video SR, since it stalls the queue every frame.
-//!
-//! Burn shares its wgpu handles but not its ordering: pending burn work is flushed before
-//! a shader here touches a tensor's buffer, and tensors are kept alive until the work
-//! reading them is submitted (later reuse of their memory is ordered after it on the queue).
+//! How these shaders share burn's queue: see [`crate::gpu`].
 
 use burn::backend::Wgpu;
 use burn::backend::wgpu::{CubeTensor, WgpuSetup, wgpu};
 use burn::tensor::{Device, Tensor};
-use burn_cubecl::cubecl::wgpu::{AutoCompiler, WgpuServer};
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};
@@ -98,24 +94,15 @@ impl GpuFrames {
         &self.setup
     }
 
-    /// Lends `work` the tensor's buffer as a shader binds it (storage bindings start at an
-    /// aligned offset, so the tensor's first element is the third argument's elements further
-    /// in) after flushing burn's pending work; the buffer's memory is held until `work`
-    /// has submitted what reads or writes it.
+    /// Lends `work` the tensor's buffer as a shader binds it and how many elements into
+    /// that range the tensor starts, after flushing burn's pending work; the buffer's
+    /// memory is held until `work` has submitted what reads or writes it.
     fn bound<R>(&self, tensor: Tensor<4>, work: impl FnOnce(&CubeTensor, wgpu::BufferBinding<'_>, u32) -> R) -> Result<(CubeTensor, R)> {
-        let tensor = tensor.try_into_primitive::<Wgpu>().map_err(|e| Error::Backend(format!("the tensor is not on the GPU: {e:?}")))?;
-        if tensor.meta.is_tiled() {
-            return Err(Error::Backend("a tiled tensor layout cannot be bound".into()));
-        }
-        let gpu_error = |e| Error::Backend(format!("GPU buffer: {e:?}"));
-        tensor.client.flush().map_err(gpu_error)?;
-        let resource = tensor.client.get_resource::<WgpuServer<AutoCompiler>>(tensor.handle.clone()).map_err(gpu_error)?;
-        let r = resource.resource();
-        let align = self.setup.device.limits().min_storage_buffer_offset_alignment as u64;
-        let aligned = r.offset - r.offset % align;
-        let binding = wgpu::BufferBinding { buffer: &r.buffer, offset: aligned, size: wgpu::BufferSize::new(r.offset + r.size - aligned) };
-        let out = work(&tensor, binding, ((r.offset - aligned) / 4) as u32);
-        drop(resource);
+        let tensor = crate::gpu::primitive(tensor)?;
+        crate::gpu::flush(&tensor)?;
+        let b = crate::gpu::bind(&tensor, self.setup.device.limits().min_storage_buffer_offset_alignment as u64)?;
+        let binding = wgpu::BufferBinding { buffer: &b.buffer, offset: b.offset, size: wgpu::BufferSize::new(b.size) };
+        let out = work(&tensor, binding, b.first);
         Ok((tensor, out))
     }
 
@@ -254,7 +241,7 @@ impl Upscaler {
         let run = |t: &crate::tile::Tile| {
             let p = t.padded;
             let input = x.clone().slice([0..1, 0..3, p.y..p.y + p.height, p.x..p.x + p.width]);
-            self.network().forward_cropped(input, crate::upscale::margins(t.padded, t.core))
+            self.forward_cropped(input, crate::upscale::margins(t.padded, t.core))
         };
         if let [one] = tiles.as_slice() {
             return run(one);

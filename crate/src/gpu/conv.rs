@@ -1,0 +1,412 @@
+//! The fused convolution: conv + bias + activation in one pass over NCHW tensors, for the
+//! small channel counts SR networks use. Burn's own route for a convolution (without
+//! autotune, its direct kernel) permutes the input and the weights to NHWC, convolves, and
+//! leaves an NHWC result that the next operation copies back, then runs the activation as
+//! another pass: four or five passes over memory per layer, each a kernel launch. Here the
+//! weights are packed once when the model loads, the input is read where it lies (crops
+//! and other views by their strides, the image's edge as zeros), and each invocation
+//! computes a row of 4 output pixels for 8 output channels, so every input value it loads
+//! feeds up to 8 x `kw` multiply-adds and every weight vector 4.
+//!
+//! The shader is generated per kernel size and activation, with the taps unrolled.
+
+use std::collections::HashMap;
+
+use burn::backend::wgpu::{WgpuSetup, wgpu};
+use burn::tensor::Tensor;
+
+use super::{bind, flush, primitive};
+use crate::error::{Error, Result};
+use crate::graph::{Graph, NodeId, Op};
+
+/// Output pixels along a row per invocation.
+const PIXELS: usize = 4;
+/// Groups of 4 output channels per invocation where there are more than 4 (a layer of 4,
+/// like RDN's growth layers, takes 1: a second group would compute zeros).
+const GROUPS: usize = 2;
+
+/// What follows the convolution in the same pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Activation {
+    None,
+    Relu,
+    /// Per-channel slopes, packed after the bias.
+    Prelu,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    kh: usize,
+    kw: usize,
+    act: Activation,
+    /// Groups of 4 output channels per invocation: 1 or [`GROUPS`].
+    groups: usize,
+}
+
+/// WGSL for one kernel size and activation.
+fn shader(key: Key) -> String {
+    let Key { kh, kw, act, groups: gs } = key;
+    let span = kw + PIXELS - 1;
+    // One kernel row per loop step, its taps unrolled: unrolling the rows too makes
+    // shaders SwiftShader loses the device compiling (3x3 and larger).
+    let mut body = String::new();
+    for i in 0..span {
+        body += &format!("      let v{i} = ld(base, iy, ix0 + {i});\n");
+    }
+    for kx in 0..kw {
+        for g in 0..gs {
+            body += &format!("      let w{g}_{kx} = w[wi + ({g}u * {kh}u + ky) * {kw}u + {kx}u];\n");
+        }
+    }
+    for kx in 0..kw {
+        for g in 0..gs {
+            for p in 0..PIXELS {
+                body += &format!("      a{g}{p} += w{g}_{kx} * v{};\n", kx + p);
+            }
+        }
+    }
+    let activate = match act {
+        Activation::None => "return v;",
+        Activation::Relu => "return max(v, vec4<f32>(0.0));",
+        Activation::Prelu => "return select(v * b[p.groups + g], v, v > vec4<f32>(0.0));",
+    };
+    let mut init = String::new();
+    let mut store = String::new();
+    for g in 0..gs {
+        for p in 0..PIXELS {
+            init += &format!("  var a{g}{p} = b[min(g0 + {g}u, p.groups - 1u)];\n");
+            store += &format!("  put(n, g0 + {g}u, oy, ox + {p}u, act(a{g}{p}, g0 + {g}u));\n");
+        }
+    }
+    format!(
+        r#"
+struct Params {{
+  in_c: u32, out_c: u32, in_h: u32, in_w: u32,
+  out_h: u32, out_w: u32, y0: i32, x0: i32,
+  in_first: u32, in_sn: u32, in_sc: u32, in_sy: u32,
+  in_sx: u32, out_first: u32, groups: u32, blocks: u32,
+}}
+// All read_write, as burn binds them: two views of one pooled buffer may meet in a pass.
+@group(0) @binding(0) var<storage, read_write> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> w: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> b: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;
+
+fn ld(base: u32, iy: i32, ix: i32) -> f32 {{
+  if (iy < 0 || ix < 0 || iy >= i32(p.in_h) || ix >= i32(p.in_w)) {{ return 0.0; }}
+  return x[base + u32(iy) * p.in_sy + u32(ix) * p.in_sx];
+}}
+
+fn act(v: vec4<f32>, g: u32) -> vec4<f32> {{
+  {activate}
+}}
+
+fn put(n: u32, g: u32, oy: u32, ox: u32, v: vec4<f32>) {{
+  if (ox >= p.out_w || g >= p.groups) {{ return; }}
+  let plane = p.out_h * p.out_w;
+  let at = p.out_first + (n * p.out_c + g * 4u) * plane + oy * p.out_w + ox;
+  let left = p.out_c - g * 4u;
+  y[at] = v.x;
+  if (left > 1u) {{ y[at + plane] = v.y; }}
+  if (left > 2u) {{ y[at + 2u * plane] = v.z; }}
+  if (left > 3u) {{ y[at + 3u * plane] = v.w; }}
+}}
+
+@compute @workgroup_size(8, 8, 1)
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {{
+  let ox = id.x * {PIXELS}u;
+  let oy = id.y;
+  if (ox >= p.out_w || oy >= p.out_h) {{ return; }}
+  let n = id.z / p.blocks;
+  let g0 = (id.z % p.blocks) * {gs}u;
+  let iy0 = i32(oy) + p.y0;
+  let ix0 = i32(ox) + p.x0;
+{init}
+  for (var c = 0u; c < p.in_c; c++) {{
+    let base = p.in_first + n * p.in_sn + c * p.in_sc;
+    let wi = ((g0 / {gs}u) * p.in_c + c) * {per_c}u;
+    for (var ky = 0u; ky < {kh}u; ky++) {{
+      let iy = iy0 + i32(ky);
+{body}
+    }}
+  }}
+{store}
+}}
+"#,
+        per_c = gs * kh * kw,
+    )
+}
+
+/// One convolution's packed parameters.
+struct Packed {
+    key: Key,
+    in_c: usize,
+    out_c: usize,
+    kernel: [usize; 2],
+    /// `[out blocks][in][key.groups][kh][kw]` vec4s over 4 output channels, zero past the last.
+    weights: wgpu::Buffer,
+    /// Bias vec4s per group of 4 channels, then the PReLU slopes the same way.
+    bias: wgpu::Buffer,
+}
+
+/// The network's convolutions, packed for the fused shader, with a pipeline per kernel
+/// size and activation they use.
+pub struct FusedConvs {
+    setup: WgpuSetup,
+    convs: HashMap<NodeId, Packed>,
+    pipelines: HashMap<Key, wgpu::ComputePipeline>,
+}
+
+impl std::fmt::Debug for FusedConvs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FusedConvs").field("convs", &self.convs.len()).field("pipelines", &self.pipelines.len()).finish()
+    }
+}
+
+/// The activation a convolution can take into its pass: the one node that reads it, when
+/// that is a ReLU or PReLU.
+pub fn fusable_activation(graph: &Graph, conv: NodeId) -> Option<(NodeId, Activation)> {
+    let mut readers = graph.nodes.iter().enumerate().filter(|(_, n)| n.inputs.contains(&conv));
+    let (id, node) = readers.next()?;
+    if readers.next().is_some() || conv == graph.output || node.inputs.len() != 1 {
+        return None;
+    }
+    match node.op {
+        Op::Relu => Some((id, Activation::Relu)),
+        Op::Prelu { .. } => Some((id, Activation::Prelu)),
+        _ => None,
+    }
+}
+
+fn buffer(setup: &WgpuSetup, label: &str, values: &[f32]) -> wgpu::Buffer {
+    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let buffer = setup.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: bytes.len().max(16) as u64,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    setup.queue.write_buffer(&buffer, 0, &bytes);
+    buffer
+}
+
+impl FusedConvs {
+    /// Packs every convolution of `graph` (values in `graph.params` order).
+    pub fn new(setup: &WgpuSetup, graph: &Graph, values: &[Vec<f32>]) -> Result<Self> {
+        let mut convs = HashMap::new();
+        let mut pipelines = HashMap::new();
+        for (id, node) in graph.nodes.iter().enumerate() {
+            let Op::Conv2d { in_channels: ic, out_channels: oc, kernel, weight, bias } = node.op else { continue };
+            let act = fusable_activation(graph, id).map_or(Activation::None, |(_, a)| a);
+            let gs = if oc <= 4 { 1 } else { GROUPS };
+            let key = Key { kh: kernel[0], kw: kernel[1], act, groups: gs };
+            let blocks = oc.div_ceil(4 * gs);
+            let taps = kernel[0] * kernel[1];
+            let w = &values[weight];
+            let mut packed = vec![0f32; blocks * ic * gs * taps * 4];
+            for o in 0..oc {
+                let (block, g, lane) = (o / (4 * gs), (o / 4) % gs, o % 4);
+                for i in 0..ic {
+                    for t in 0..taps {
+                        packed[(((block * ic + i) * gs + g) * taps + t) * 4 + lane] = w[(o * ic + i) * taps + t];
+                    }
+                }
+            }
+            let groups = oc.div_ceil(4);
+            let mut side = vec![0f32; 2 * groups * 4];
+            if let Some(b) = bias {
+                side[..oc].copy_from_slice(&values[b]);
+            }
+            if act == Activation::Prelu {
+                let Some((a, _)) = fusable_activation(graph, id) else { unreachable!("prelu found above") };
+                let Op::Prelu { alpha } = graph.nodes[a].op else { unreachable!("prelu found above") };
+                let slopes = &values[alpha];
+                // One shared slope (Keras' shared axes) or one per channel.
+                for o in 0..oc {
+                    side[groups * 4 + o] = if slopes.len() == 1 { slopes[0] } else { slopes[o] };
+                }
+            }
+            pipelines.entry(key).or_insert_with(|| {
+                let module = setup.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some("ticketsr fused conv"),
+                    source: wgpu::ShaderSource::Wgsl(shader(key).into()),
+                });
+                setup.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some("ticketsr fused conv"),
+                    layout: None,
+                    module: &module,
+                    entry_point: Some("main"),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+            });
+            convs.insert(
+                id,
+                Packed {
+                    key,
+                    in_c: ic,
+                    out_c: oc,
+                    kernel,
+                    weights: buffer(setup, &format!("{} weights", node.name), &packed),
+                    bias: buffer(setup, &format!("{} bias", node.name), &side),
+                },
+            );
+        }
+        Ok(Self { setup: setup.clone(), convs, pipelines })
+    }
+
+    /// Whether node `id` is a convolution this runs, and the activation node it takes in.
+    pub fn fused_activation(&self, id: NodeId, graph: &Graph) -> Option<Option<NodeId>> {
+        let packed = self.convs.get(&id)?;
+        Some(if packed.key.act == Activation::None { None } else { fusable_activation(graph, id).map(|(a, _)| a) })
+    }
+
+    /// Convolves node `id`'s input `x`, whose pixel `(0, 0)` the output's pixel `(0, 0)`
+    /// is `shift` (x, y) pixels before, keeping `out` (width, height) pixels; what lies
+    /// outside `x` reads as zero (the image's edge).
+    pub fn run(&self, id: NodeId, x: Tensor<4>, shift: [usize; 2], out: [usize; 2]) -> Result<Tensor<4>> {
+        let packed = self.convs.get(&id).ok_or_else(|| Error::model(format!("node {id} is not a packed convolution")))?;
+        let [n, c, h, w] = x.dims();
+        if c != packed.in_c {
+            return Err(Error::model(format!("node {id} takes {} channels, got {c}", packed.in_c)));
+        }
+        let [ow, oh] = out;
+        let device = x.device();
+        let x = primitive(x)?;
+        let y = primitive(Tensor::<4>::empty([n, packed.out_c, oh, ow], &device))?;
+        flush(&x)?;
+        let align = self.setup.device.limits().min_storage_buffer_offset_alignment as u64;
+        let (bx, by) = (bind(&x, align)?, bind(&y, align)?);
+        let s = x.meta.strides();
+        let [kh, kw] = packed.kernel;
+        let groups = packed.out_c.div_ceil(4);
+        let blocks = packed.out_c.div_ceil(4 * packed.key.groups);
+        let words: [u32; 16] = [
+            c as u32,
+            packed.out_c as u32,
+            h as u32,
+            w as u32,
+            oh as u32,
+            ow as u32,
+            (shift[1] as i32 - (kh / 2) as i32) as u32,
+            (shift[0] as i32 - (kw / 2) as i32) as u32,
+            bx.first,
+            s[0] as u32,
+            s[1] as u32,
+            s[2] as u32,
+            s[3] as u32,
+            by.first,
+            groups as u32,
+            blocks as u32,
+        ];
+        let d = &self.setup.device;
+        let params = d.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("ticketsr conv params"),
+            size: 64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.setup.queue.write_buffer(&params, 0, &words.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>());
+        let pipeline = &self.pipelines[&packed.key];
+        let group = d.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("ticketsr fused conv"),
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &[
+                wgpu::BindGroupEntry { binding: 0, resource: bx.binding() },
+                wgpu::BindGroupEntry { binding: 1, resource: packed.weights.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 2, resource: packed.bias.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 3, resource: by.binding() },
+                wgpu::BindGroupEntry { binding: 4, resource: params.as_entire_binding() },
+            ],
+        });
+        let z = n * blocks;
+        let limit = d.limits().max_compute_workgroups_per_dimension as usize;
+        let (gx, gy) = (ow.div_ceil(PIXELS).div_ceil(8), oh.div_ceil(8));
+        if gx > limit || gy > limit || z > limit {
+            return Err(Error::Backend(format!("a {ow}x{oh}x{n} convolution is more than one dispatch can cover")));
+        }
+        let mut encoder = d.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, &group, &[]);
+            pass.dispatch_workgroups(gx as u32, gy as u32, z as u32);
+        }
+        self.setup.queue.submit([encoder.finish()]);
+        drop(x);
+        Ok(Tensor::from_primitive::<burn::backend::Wgpu>(y))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{GraphBuilder, Network, Sides};
+    use crate::model::{ModelFile, ModelInfo, format, init::random_values};
+    use burn::tensor::TensorData;
+
+    #[test]
+    fn shader_unrolls_every_tap_for_every_pixel() {
+        let src = shader(Key { kh: 3, kw: 5, act: Activation::Prelu, groups: GROUPS });
+        // Each row loads kw + PIXELS - 1 inputs and does kw * GROUPS * PIXELS vec4 FMAs.
+        assert_eq!(src.matches("= ld(").count(), 5 + PIXELS - 1);
+        assert_eq!(src.matches(" += w").count(), 5 * GROUPS * PIXELS);
+        assert!(src.contains("ky < 3u"));
+        assert!(src.contains("select("));
+    }
+
+    /// Every kernel size, both activations, channel counts that are not multiples of 4 or 8,
+    /// a convolution read by two nodes (so not fused) and one feeding a pixel shuffle.
+    fn mixed() -> ModelFile {
+        let mut b = GraphBuilder::new();
+        let x = b.input();
+        let c1 = b.conv("c1", x, 3, 10, 5, true);
+        let p1 = b.prelu("p1", c1, 10);
+        let c2 = b.conv("c2", p1, 10, 7, 3, false);
+        let r2 = b.relu("r2", c2);
+        let c3 = b.conv("c3", r2, 7, 10, 1, true);
+        let res = b.add("res", vec![c3, c1]);
+        let c4 = b.conv("c4", res, 10, 12, 3, true);
+        let ps = b.pixel_shuffle("ps", c4, 2);
+        let y = b.conv("y", ps, 3, 3, 3, true);
+        let graph = b.finish(y);
+        let values = random_values(&graph, 5);
+        ModelFile::new(ModelInfo { name: "mixed".into(), scale: 2, ..Default::default() }, graph, values).unwrap()
+    }
+
+    /// On Vulkan (lavapipe here): the fused kernel gives the plain path's output on every
+    /// bundled model and on `mixed`, whole and cropped, batched.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn fused_equals_the_plain_path() {
+        let Ok(backend) = pollster::block_on(crate::Backend::acquire(crate::BackendChoice::Gpu)) else {
+            panic!("no Vulkan adapter: scripts/setup.sh installs lavapipe");
+        };
+        let setup = backend.wgpu.clone().unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/models");
+        let mut models = vec![mixed()];
+        let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "safetensors")).collect();
+        files.sort();
+        models.extend(files.iter().map(|f| format::from_bytes(&std::fs::read(f).unwrap()).unwrap()));
+        assert!(models.len() >= 8, "bundled models missing from {}", dir.display());
+        let (h, w) = (19, 22);
+        let pixels: Vec<f32> = (0..2 * 3 * h * w).map(|i| ((i * 7919) % 256) as f32 / 255.0).collect();
+        for m in &models {
+            let net = Network::new(m.graph.clone(), &m.values, &backend.device).unwrap();
+            let fused = FusedConvs::new(&setup, &m.graph, &m.values).unwrap();
+            let x = Tensor::<4>::from_data(TensorData::new(pixels.clone(), [2, 3, h, w]), &backend.device);
+            let drops: [Sides; 3] = [[0; 4], [3, 1, 0, 2], [6, 5, 7, 4]];
+            for drop in drops {
+                let plain = net.forward_cropped(x.clone(), drop).unwrap();
+                let fast = net.forward_cropped_fused(x.clone(), drop, &fused).unwrap();
+                assert_eq!(plain.dims(), fast.dims());
+                let read = |t: Tensor<4>| pollster::block_on(t.into_data_async()).unwrap().try_to_vec::<f32>().unwrap();
+                let (a, b) = (read(plain), read(fast));
+                let worst = a.iter().zip(&b).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+                eprintln!("{} {drop:?}: max |fused - plain| = {worst:e}", m.info.name);
+                assert!(worst < 1e-4, "{} {drop:?}: fused differs from plain by {worst}", m.info.name);
+            }
+        }
+    }
+}
