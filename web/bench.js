@@ -1,6 +1,6 @@
 // Benchmarks in the browser, run by hand (open web/bench.html) or by tests/bench/run.mjs,
 // which calls `window.ticketsrBench.run(config)` and saves what it returns.
-import init, { Upscaler, selectPatches, prune } from '../pkg/ticketsr.js';
+import init, { Upscaler, selectPatches, prune, exportOnnx } from '../pkg/ticketsr.js';
 import { FrameEngine } from './video-engine.js';
 
 const $ = (id) => document.getElementById(id);
@@ -219,7 +219,191 @@ async function video({ model = 'ticketsr-espcn-x2', clip = 'media/carphone-176.w
   return { suite: 'video', model, clip, size: [frames[0].width, frames[0].height], frames: frames.length, patch, backend: info.backend, rows, long: longRun };
 }
 
-const SUITES = { tickets, pruning, video };
+
+/// The peers' packages, installed as the tests' dev dependencies (tests/package.json) and
+/// served from there: nothing is fetched from a CDN.
+const NM = '../tests/node_modules';
+
+function script(src) {
+  return new Promise((resolve, reject) => {
+    const s = Object.assign(document.createElement('script'), { src });
+    s.onload = resolve;
+    s.onerror = () => reject(new Error(`could not load ${src}`));
+    document.head.append(s);
+  });
+}
+
+/// RGB of an RGBA image or of planar / interleaved floats, as 8-bit values the way each
+/// runtime would store them (rounded, clamped), for the parity PSNR.
+const toByte = (v, range) => Math.min(255, Math.max(0, Math.round((v * 255) / range)));
+
+function psnr(a, b) {
+  let se = 0;
+  for (let i = 0; i < a.length; i += 1) se += (a[i] - b[i]) ** 2;
+  const mse = se / a.length;
+  return mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse);
+}
+
+const rgbOfImage = (img) => Uint8Array.from({ length: (img.data.length / 4) * 3 }, (_, i) => img.data[Math.floor(i / 3) * 4 + (i % 3)]);
+
+/// ticketsr on one backend, dense or with options (tickets, a pruned model file).
+async function ticketsrRunner(bytes, input, backend, options = {}) {
+  const up = await Upscaler.create(bytes, { backend, plainKernels: options.plainKernels ?? false });
+  let selected = null;
+  if (options.keep) {
+    const { scores } = await up.scorePatches(input, { scorer: 'laplacian', patchSize: options.patchSize });
+    selected = selectPatches(scores, { keep: options.keep });
+  }
+  const info = up.info();
+  return {
+    backend: `${info.backend.kind} · ${info.backend.adapter}`,
+    macsPerInputPixel: info.macs_per_input_pixel * (selected ? up.patchWork(input.width, input.height, options.patchSize, selected) : 1),
+    run: async () => rgbOfImage(await up.upscale(input, selected ? { selected, patchSize: options.patchSize } : {})),
+    dispose: () => up.dispose(),
+  };
+}
+
+let tfLoaded = null;
+const loadTf = () => (tfLoaded ??= (async () => {
+  // TF.js 4.11 (the version UpscalerJS 1.0 asks for) calls GPUAdapter.requestAdapterInfo(),
+  // which browsers replaced with the `info` attribute; without this its WebGPU backend
+  // fails to start in current Chromium.
+  if (globalThis.GPUAdapter && !GPUAdapter.prototype.requestAdapterInfo) {
+    GPUAdapter.prototype.requestAdapterInfo = function requestAdapterInfo() { return Promise.resolve(this.info); };
+  }
+  await script(`${NM}/@tensorflow/tfjs/dist/tf.min.js`);
+  await script(`${NM}/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js`);
+  await script(`${NM}/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js`);
+  await script(`${NM}/@upscalerjs/default-model/dist/umd/index.min.js`);
+  await script(`${NM}/upscaler/dist/browser/umd/upscaler.min.js`);
+  window.tf.wasm.setWasmPaths(new URL(`${NM}/@tensorflow/tfjs-backend-wasm/dist/`, location.href).href);
+})());
+
+/// UpscalerJS with its default model (the weights of ticketsr's upscalerjs-rdn-x2) on a
+/// TF.js backend, whole image in one piece as ticketsr runs it here.
+async function upscalerjsRunner(input, backend) {
+  await loadTf();
+  const { tf } = window;
+  if (!(await tf.setBackend(backend))) throw new Error(`TF.js could not start its ${backend} backend`);
+  await tf.ready();
+  const model = { ...window.DefaultUpscalerJSModel, path: `${NM}/@upscalerjs/default-model/models/model.json` };
+  const upscaler = new window.Upscaler({ model });
+  await upscaler.getModel();
+  return {
+    backend: `TF.js ${tf.getBackend()}`,
+    run: async () => {
+      // From the pixels' values, not tf.browser.fromPixels: on WebGPU that copies the image
+      // through the browser's external-image path, which SwiftShader fails silently.
+      const y = await upscaler.execute(tf.tensor3d(rgbOfImage(input), [input.height, input.width, 3], 'int32'), { output: 'tensor' });
+      const data = await y.data();
+      y.dispose();
+      return Uint8Array.from(data, (v) => toByte(v, 255));
+    },
+    dispose: () => upscaler.dispose(),
+  };
+}
+
+let ortLoaded = null;
+const loadOrt = () => (ortLoaded ??= (async () => {
+  await script(`${NM}/onnxruntime-web/dist/ort.webgpu.min.js`);
+  window.ort.env.wasm.wasmPaths = new URL(`${NM}/onnxruntime-web/dist/`, location.href).href;
+})());
+
+/// ONNX Runtime Web on the model exported by ticketsr (`exportOnnx`, as `ticketsr
+/// export-onnx` writes it), with the WebGPU or the wasm execution provider.
+async function ortRunner(bytes, input, provider) {
+  await loadOrt();
+  const { ort } = window;
+  const session = await ort.InferenceSession.create(exportOnnx(bytes), { executionProviders: [provider] });
+  const { width: w, height: h, data } = input;
+  const planes = new Float32Array(3 * w * h);
+  for (let i = 0; i < w * h; i += 1) for (let c = 0; c < 3; c += 1) planes[c * w * h + i] = data[i * 4 + c] / 255;
+  return {
+    backend: `ORT ${provider}`,
+    run: async () => {
+      const out = await session.run({ input: new ort.Tensor('float32', planes, [1, 3, h, w]) });
+      const y = await out.output.getData(true);
+      const [, , oh, ow] = out.output.dims;
+      const n = oh * ow;
+      return Uint8Array.from({ length: 3 * n }, (_, i) => toByte(y[(i % 3) * n + Math.floor(i / 3)], 1));
+    },
+    dispose: () => session.release(),
+  };
+}
+
+/// ticketsr against the in-browser SR runtimes a user could pick instead, on the same
+/// input in this one browser: on the same weights (UpscalerJS's default model, run by
+/// UpscalerJS on TF.js and by ONNX Runtime Web from ticketsr's ONNX export) on the GPU and
+/// on the CPU, with parity as the PSNR of each output against ticketsr's on that device;
+/// and ticketsr's other bundled models, tickets and a channel-pruned model for scale.
+async function peers({ image = 'media/astronaut-256.png', size = 64, reps = 3, model = 'upscalerjs-rdn-x2', gpu = 1, cpu = 1, others = 1 }) {
+  const input = await loadImage(image, size);
+  const modelBytes = async (name) => new Uint8Array(await (await fetch(`models/${name}.safetensors`)).arrayBuffer());
+  const bytes = await modelBytes(model);
+  const pixels = input.width * input.height;
+  let macs = null;
+  const reference = {};
+  const rows = [];
+  // UpscalerJS runs its own model package: the same weights only as upscalerjs-rdn-x2.
+  const upscalerjs = model === 'upscalerjs-rdn-x2';
+  const entries = [];
+  for (const [device, on, tfBackend, ortProvider] of [['gpu', gpu, 'webgpu', 'webgpu'], ['cpu', cpu, 'wasm', 'wasm']]) {
+    if (!on) continue;
+    const backend = device === 'gpu' ? 'webgpu' : 'cpu';
+    entries.push({ runtime: 'ticketsr', device, weights: model, make: () => ticketsrRunner(bytes, input, backend), reference: true });
+    if (device === 'gpu') entries.push({ runtime: 'ticketsr, plain kernels', device, weights: model, make: () => ticketsrRunner(bytes, input, backend, { plainKernels: true }) });
+    if (upscalerjs) entries.push({ runtime: 'UpscalerJS', device, weights: model, make: () => upscalerjsRunner(input, tfBackend) });
+    entries.push({ runtime: 'ONNX Runtime Web', device, weights: model, make: () => ortRunner(bytes, input, ortProvider) });
+  }
+  if (others && gpu) {
+    entries.push(
+      { runtime: 'ticketsr, tickets keep 0.25', device: 'gpu', weights: model, parity: false, make: () => ticketsrRunner(bytes, input, 'webgpu', { keep: 0.25, patchSize: 16 }) },
+      { runtime: 'ticketsr, channel-pruned 50%', device: 'gpu', weights: `${model} pruned`, make: () => ticketsrRunner(prune(bytes, { method: 'channel', sparsity: 0.5 }).model, input, 'webgpu') },
+    );
+    for (const other of ['ticketsr-espcn-x2', 'ticketsr-wdsr-b-x2'].filter((m) => m !== model)) {
+      const b = await modelBytes(other);
+      entries.push({ runtime: 'ticketsr', device: 'gpu', weights: other, make: () => ticketsrRunner(b, input, 'webgpu') });
+    }
+  }
+  for (const e of entries) {
+    const label = `${e.runtime} (${e.device}, ${e.weights})`;
+    $('status').textContent = `${label}: loading…`;
+    const row = { runtime: e.runtime, device: e.device, weights: e.weights };
+    let runner = null;
+    try {
+      runner = await e.make();
+      row.backend = runner.backend;
+      $('status').textContent = `${label}: warming up…`;
+      let output = null;
+      const warm = await timed(async () => { output = await runner.run(); });
+      const times = [];
+      for (let r = 0; r < reps; r += 1) {
+        $('status').textContent = `${label}: repetition ${r + 1} of ${reps}…`;
+        times.push(await timed(async () => { output = await runner.run(); }));
+      }
+      Object.assign(row, { warm_up_ms: warm, median_ms: median(times), min_ms: Math.min(...times) });
+      if (e.reference) macs = runner.macsPerInputPixel;
+      const m = runner.macsPerInputPixel ?? (e.weights === model ? macs : null);
+      if (m) {
+        row.gflop = (2 * m * pixels) / 1e9;
+        row.gflop_per_s = row.gflop / (row.median_ms / 1000);
+      }
+      if (e.reference) reference[e.device] = { output, ms: row.median_ms };
+      else if (e.weights === model && e.parity !== false && reference[e.device]) row.parity_psnr_db = psnr(output, reference[e.device].output);
+    } catch (err) {
+      row.error = String(err.message ?? err).slice(0, 200);
+    } finally {
+      runner?.dispose();
+    }
+    if (reference[e.device] && row.median_ms) row.ratio_ticketsr_to_this = reference[e.device].ms / row.median_ms;
+    rows.push(row);
+    show(rows);
+  }
+  $('status').textContent = 'Done.';
+  return { suite: 'peers', model, image, size: [input.width, input.height], reps, rows, backend: { kind: 'several', adapter: rows[0].backend ?? '' } };
+}
+
+const SUITES = { tickets, pruning, video, peers };
 
 window.ticketsrBench = {
   ready: init(),
@@ -234,7 +418,7 @@ window.ticketsrBench = {
 $('start').addEventListener('click', () => {
   const p = Object.fromEntries(new URLSearchParams(location.search));
   const config = { suite: p.suite ?? 'tickets', ...p };
-  for (const k of ['size', 'patch', 'reps', 'count', 'keep', 'reuse', 'long', 'longSize', 'gpuCanvas']) if (k in config) config[k] = Number(config[k]);
+  for (const k of ['size', 'patch', 'reps', 'count', 'keep', 'reuse', 'long', 'longSize', 'gpuCanvas', 'gpu', 'cpu', 'others']) if (k in config) config[k] = Number(config[k]);
   if (config.keeps) config.keeps = config.keeps.split(',').map(Number);
   if (config.sparsities) config.sparsities = config.sparsities.split(',').map(Number);
   window.ticketsrBench.run(config).catch((e) => { $('status').textContent = `Failed: ${e.message}`; });

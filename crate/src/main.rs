@@ -77,6 +77,10 @@ mod cli {
         /// The learned patch scorer's model (default: the bundled one, when present).
         #[arg(long)]
         scorer_model: Option<PathBuf>,
+        /// On the GPU, run convolutions with burn's own kernels instead of the fused one
+        /// (to compare the two).
+        #[arg(long)]
+        plain_kernels: bool,
     }
 
     /// Batches and the learning-rate schedule of a training run.
@@ -461,6 +465,13 @@ mod cli {
         },
         /// Describe a model file.
         Info { model: PathBuf },
+        /// Write a model as ONNX (opset 17; RGB in [0, 1], `[n, 3, h, w]` with free height
+        /// and width), for ONNX Runtime and other runtimes: a pruned or overfitted model too.
+        ExportOnnx {
+            model: PathBuf,
+            #[arg(long, short)]
+            output: PathBuf,
+        },
     }
 
     fn read(path: &Path) -> Result<Vec<u8>> {
@@ -686,6 +697,9 @@ mod cli {
         let mut up = Upscaler::new(model, backend)?;
         if let Some(t) = run.tile {
             up = up.with_tile_size(t);
+        }
+        if run.plain_kernels {
+            up = up.without_fused_kernels();
         }
         match &run.scorer_model {
             Some(path) => up.with_learned_scorer(&load_model(Some(path))?),
@@ -1163,6 +1177,12 @@ mod cli {
                     "command": "prune", "output": output, "before": before, "after": prune::summary(&m, &pruned, file.len())?,
                     "minutes": start.elapsed().as_secs_f64() / 60.0, "notes": pruned.info.notes,
                 }))
+            }
+            Command::ExportOnnx { model, output } => {
+                let m = load_model(Some(&model))?;
+                let bytes = model::onnx::to_bytes(&m)?;
+                write(&output, &bytes)?;
+                Ok(json!({ "command": "export-onnx", "output": output, "bytes": bytes.len(), "opset": model::onnx::OPSET, "info": m.info }))
             }
             Command::Info { model } => {
                 let m = load_model(Some(&model))?;

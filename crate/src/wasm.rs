@@ -37,6 +37,9 @@ export interface UpscalerOptions {
   backend?: "auto" | "webgpu" | "gpu" | "cpu";
   /** Core tile side in input pixels; by default derived from the adapter's buffer limits. */
   tileSize?: number;
+  /** On WebGPU, run convolutions with burn's own kernels instead of ticketsr's fused one
+   * (slower; for comparing the two). */
+  plainKernels?: boolean;
 }
 export interface UpscaleOptions extends PatchOptions {
   /** Called after every tile (or batch of patch windows) with the number done and the total. */
@@ -178,6 +181,8 @@ struct CreateOptions {
     backend: Option<String>,
     #[serde(default)]
     tile_size: Option<usize>,
+    #[serde(default)]
+    plain_kernels: bool,
 }
 
 /// An optional field of an options object.
@@ -362,6 +367,9 @@ impl Upscaler {
         let mut up = crate::Upscaler::new(&model, backend)?;
         if let Some(t) = opts.tile_size {
             up = up.with_tile_size(t);
+        }
+        if opts.plain_kernels {
+            up = up.without_fused_kernels();
         }
         Ok(Upscaler { inner: Rc::new(RefCell::new(Some(Rc::new(up)))) })
     }
@@ -745,6 +753,14 @@ pub fn prune(
         Ok(result.into())
     })()
     .map_err(to_js)
+}
+
+/// Writes a ticketsr model file as ONNX (opset 17; RGB in [0, 1] as `[n, 3, h, w]`, height
+/// and width free), for ONNX Runtime Web and other runtimes: a model pruned on the page
+/// leaves it this way.
+#[wasm_bindgen(js_name = exportOnnx, unchecked_return_type = "Uint8Array")]
+pub fn export_onnx(#[wasm_bindgen(unchecked_param_type = "Uint8Array")] model: Uint8Array) -> std::result::Result<Uint8Array, JsValue> {
+    (|| Ok(Uint8Array::from(crate::model::onnx::to_bytes(&format::from_bytes(&model.to_vec())?)?.as_slice())))().map_err(to_js)
 }
 
 /// A canvas that video frames are upscaled into on the GPU (see `Upscaler.gpuCanvas`).

@@ -43,6 +43,25 @@ fn info_and_convert_describe_the_model() {
 }
 
 #[test]
+fn export_onnx_writes_the_model_and_refuses_a_corrupt_one() {
+    let dir = std::env::temp_dir().join(format!("ticketsr-onnx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("rdn.onnx");
+    let model = common::repo().join("web/models/upscalerjs-rdn-x2.safetensors");
+    let (ok, v, err) = ticketsr(&["export-onnx", model.to_str().unwrap(), "-o", out.to_str().unwrap(), "--json"]);
+    assert!(ok, "{err}");
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(v["bytes"].as_u64().unwrap(), bytes.len() as u64);
+    // 222,075 float parameters, and little else.
+    assert!(bytes.len() > 222_075 * 4 && bytes.len() < 222_075 * 4 + 64_000, "{} bytes", bytes.len());
+    let bad = dir.join("bad.safetensors");
+    std::fs::write(&bad, b"not a model").unwrap();
+    let (ok, v, _) = ticketsr(&["export-onnx", bad.to_str().unwrap(), "-o", dir.join("x.onnx").to_str().unwrap(), "--json"]);
+    assert!(!ok && v["error"].is_string(), "{v}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn bad_inputs_are_clear_errors() {
     let dir = std::env::temp_dir().join(format!("ticketsr-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

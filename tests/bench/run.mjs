@@ -6,6 +6,7 @@
 //   node bench/run.mjs video [--model ticketsr-espcn-x2] [--clip media/carphone-176.webm] [--count 12] [--keep 0.25]
 //                            [--reuse 6] [--patch 16] [--long 2000 --longSize 32 --longMode dense|keep|reuse|gpu]
 //                            [--gpuCanvas 1]   (on a browser that presents WebGPU canvases)
+//   node bench/run.mjs peers [--model upscalerjs-rdn-x2] [--size 64] [--reps 3] [--gpu 0] [--cpu 0] [--others 0]
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { start, OUTPUT } from '../e2e/browser.mjs';
@@ -17,11 +18,12 @@ const { positionals, values } = parseArgs({
     scorer: { type: 'string' }, keeps: { type: 'string' }, reps: { type: 'string' }, sparsities: { type: 'string' },
     clip: { type: 'string' }, count: { type: 'string' }, keep: { type: 'string' }, reuse: { type: 'string' },
     long: { type: 'string' }, longSize: { type: 'string' }, longMode: { type: 'string' }, gpuCanvas: { type: 'string' },
+    gpu: { type: 'string' }, cpu: { type: 'string' }, others: { type: 'string' },
   },
 });
 const suite = positionals[0] ?? 'tickets';
 const config = { suite, ...values };
-for (const k of ['size', 'patch', 'reps', 'count', 'keep', 'reuse', 'long', 'longSize', 'gpuCanvas']) if (k in config) config[k] = Number(config[k]);
+for (const k of ['size', 'patch', 'reps', 'count', 'keep', 'reuse', 'long', 'longSize', 'gpuCanvas', 'gpu', 'cpu', 'others']) if (k in config) config[k] = Number(config[k]);
 if (config.keeps) config.keeps = config.keeps.split(',').map(Number);
 if (config.sparsities) config.sparsities = config.sparsities.split(',').map(Number);
 
@@ -54,7 +56,8 @@ try {
     console.log(`long run: ${result.long.frames} frames of ${result.long.size.join('x')}, ${result.long.mode}`);
     console.table(result.long.samples);
   }
-  const file = new URL(`bench-${suite}-${result.model}-${result.size[0]}${suite !== 'pruning' ? `-p${result.patch}` : ''}.json`, OUTPUT);
+  const long = result.long ? `-long${result.long.frames}` : '';
+  const file = new URL(`bench-${suite}-${result.model}-${result.size[0]}${result.patch ? `-p${result.patch}` : ''}${long}.json`, OUTPUT);
   writeFileSync(file, JSON.stringify(result, null, 2));
   console.log(`saved ${file.pathname}`);
 } finally {

@@ -4,6 +4,7 @@
 pub mod espcn;
 pub mod format;
 pub mod init;
+pub mod onnx;
 pub mod tfjs;
 pub mod wdsr;
 pub mod weight_norm;
