@@ -396,8 +396,10 @@ mod tests {
             let net = Network::new(m.graph.clone(), &m.values, &backend.device).unwrap();
             let fused = FusedConvs::new(&setup, &m.graph, &m.values).unwrap();
             let x = Tensor::<4>::from_data(TensorData::new(pixels.clone(), [2, 3, h, w]), &backend.device);
-            let drops: [Sides; 3] = [[0; 4], [3, 1, 0, 2], [6, 5, 7, 4]];
-            for drop in drops {
+            // Each new shape costs the plain path kernel compilations on lavapipe: the
+            // mixed graph takes three crops, the bundled models two.
+            let drops: &[Sides] = if m.info.name == "mixed" { &[[0; 4], [3, 1, 0, 2], [6, 5, 7, 4]] } else { &[[0; 4], [3, 1, 0, 2]] };
+            for &drop in drops {
                 let plain = net.forward_cropped(x.clone(), drop).unwrap();
                 let fast = net.forward_cropped_fused(x.clone(), drop, &fused).unwrap();
                 assert_eq!(plain.dims(), fast.dims());
