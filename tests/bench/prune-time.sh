@@ -5,8 +5,9 @@
 # REPS runs after a warm-up. Prints a markdown table; JSON in tests/output/prune-time/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/cache.sh
 cargo build --quiet -p ticketsr
-bin=target/debug/ticketsr
+bin="$CARGO_TARGET_DIR/debug/ticketsr"
 out=tests/output/prune-time
 mkdir -p "$out"
 reps=${REPS:-5}

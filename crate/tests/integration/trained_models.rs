@@ -2,7 +2,7 @@
 //! research): they must beat bicubic on the bundled photo, which none of them saw in
 //! training.
 
-mod common;
+use crate::common;
 
 use ticketsr::imaging::{bicubic, metrics};
 use ticketsr::model::format;

@@ -1,6 +1,6 @@
 //! The command line, as a script would use it: one JSON line per command, clear errors.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! architecture: coupled channels go together, the pruned model loads, runs at its output
 //! size, and saved and reloaded gives the same output.
 
-mod common;
+use crate::common;
 
 use ticketsr::graph::Op;
 use ticketsr::model::{ModelFile, format};

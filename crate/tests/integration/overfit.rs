@@ -3,7 +3,7 @@
 //! it with the PSNR `overfit` reported, `eval` compares it with a general model, and a
 //! corrupt pack is a clear error.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

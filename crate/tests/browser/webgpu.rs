@@ -1,11 +1,13 @@
 //! The library in headless Chromium on WebGPU (SwiftShader here): the UpscalerJS reference,
 //! tiling within the adapter's limits on a 4000x3000 photo, winning-ticket patches equal to
 //! dense SR, and bad input through the JS API.
-#![cfg(target_arch = "wasm32")]
 
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
+use zune_core::colorspace::ColorSpace;
+use zune_core::options::DecoderOptions;
+use zune_png::PngDecoder;
 
 use ticketsr::imaging::metrics::psnr_rgb;
 use ticketsr::model::{espcn, format};
@@ -13,25 +15,18 @@ use ticketsr::{Backend, BackendChoice, BackendKind, RgbaImage, Silent, Upscaler}
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const MODEL: &[u8] = include_bytes!("../../web/models/upscalerjs-rdn-x2.safetensors");
-const FIXTURE: &[u8] = include_bytes!("../../tests/node_modules/@upscalerjs/default-model/assets/fixture.png");
-const RESULT: &[u8] = include_bytes!("../../tests/node_modules/@upscalerjs/default-model/assets/samples/2x/result.png");
+const MODEL: &[u8] = include_bytes!("../../../web/models/upscalerjs-rdn-x2.safetensors");
+const FIXTURE: &[u8] = include_bytes!("../../../tests/node_modules/@upscalerjs/default-model/assets/fixture.png");
+const RESULT: &[u8] = include_bytes!("../../../tests/node_modules/@upscalerjs/default-model/assets/samples/2x/result.png");
 
-/// Decodes with `png` alone: `image` would switch on `num-traits/std` and rebuild burn for
-/// the test binary.
+/// Decodes a PNG fixture to RGBA (an alpha channel added where it has none).
 fn decode(bytes: &[u8]) -> RgbaImage {
-    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let frame = reader.next_frame(&mut buf).unwrap();
-    let pixels = &buf[..frame.buffer_size()];
-    let rgba = match frame.color_type {
-        png::ColorType::Rgba => pixels.to_vec(),
-        png::ColorType::Rgb => pixels.chunks(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
-        other => panic!("fixture colour type {other:?}"),
-    };
-    RgbaImage::new(frame.width as usize, frame.height as usize, rgba).unwrap()
+    let options = DecoderOptions::default().png_set_strip_to_8bit(true).png_set_add_alpha_channel(true);
+    let mut decoder = PngDecoder::new_with_options(std::io::Cursor::new(bytes), options);
+    let rgba = decoder.decode_raw().unwrap();
+    assert_eq!(decoder.colorspace(), Some(ColorSpace::RGBA), "fixture colour type");
+    let (width, height) = decoder.dimensions().unwrap();
+    RgbaImage::new(width, height, rgba).unwrap()
 }
 
 async fn webgpu() -> Backend {
@@ -133,7 +128,7 @@ async fn winning_ticket_patches_equal_dense_sr_on_webgpu() {
 async fn the_learned_scorer_runs_on_webgpu_as_on_the_cpu() {
     use ticketsr::patch::Grid;
     use ticketsr::patch::score::Scorer;
-    let scorer = format::from_bytes(include_bytes!("../../web/models/ticket-scorer-x2.safetensors")).unwrap();
+    let scorer = format::from_bytes(include_bytes!("../../../web/models/ticket-scorer-x2.safetensors")).unwrap();
     let model = espcn::build(2, 1).unwrap();
     let img = decode(FIXTURE);
     let grid = Grid::new(img.width, img.height, 16).unwrap();

@@ -1,7 +1,7 @@
 //! The bundled learned patch scorer on a photo it never saw in training: it must rank
 //! patches by the SR model's real gain (the oracle) far better than chance.
 
-mod common;
+use crate::common;
 
 use ticketsr::imaging::{self, bicubic};
 use ticketsr::model::format;

@@ -1,7 +1,7 @@
 //! Tiled inference equals whole-image inference (within one 8-bit step), for a network
 //! with pixel shuffle and one with nearest upsampling, concatenation and additions.
 
-mod common;
+use crate::common;
 
 use ticketsr::model::{ModelFile, espcn};
 use ticketsr::{Backend, RgbaImage, Silent, Upscaler};

@@ -2,9 +2,7 @@
 //! upscaled x2 matches its sample result, on the CPU backend and on Vulkan (lavapipe here).
 //! The small RDN is the reference; psnr-small checks uint8-quantized weights too.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use ticketsr::imaging::metrics::psnr_rgb;
 use ticketsr::{Backend, BackendKind, Silent, Upscaler};
 

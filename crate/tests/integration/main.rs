@@ -1,0 +1,11 @@
+//! The native integration tests, as modules of one test binary: each file of its own would
+//! be one more binary linking burn, wgpu and the CLI's dependencies (docs/ci.md).
+
+mod cli;
+use crate::common;
+mod learned_scorer;
+mod overfit;
+mod pruning;
+mod tiling;
+mod trained_models;
+mod upscalerjs;
