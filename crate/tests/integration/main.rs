@@ -2,7 +2,7 @@
 //! be one more binary linking burn, wgpu and the CLI's dependencies (docs/ci.md).
 
 mod cli;
-use crate::common;
+mod common;
 mod learned_scorer;
 mod overfit;
 mod pruning;
