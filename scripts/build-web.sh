@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
 # Builds the browser package: the wasm library in release, its JS bindings (pkg/), and
 # an optimised module (wasm-opt from npm's binaryen; Debian's is too old).
+#
+#   scripts/build-web.sh           both steps
+#   scripts/build-web.sh module    only the wasm module (cargo)
+#   scripts/build-web.sh package   only pkg/ from the module built last
+#
+# scripts/test.sh runs the steps apart, so that wasm-opt (minutes on one thread) runs
+# beside the wasm tests' build instead of after it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/cache.sh
-# The same profile, features and panic strategy as the wasm tests (cargo run --example
-# browser), so both use one build of the dependencies; only ticketsr itself compiles again.
-cargo rustc --release --lib --target wasm32-unknown-unknown -p ticketsr --crate-type cdylib
+step=${1:-all}
+case $step in all | module | package) ;; *) echo "usage: $0 [module|package]" >&2; exit 2 ;; esac
+if [ "$step" != package ]; then
+  # The same profile, features and panic strategy as the wasm tests (cargo run --example
+  # browser), so both use one build of the dependencies; only ticketsr itself compiles again.
+  cargo rustc --release --lib --target wasm32-unknown-unknown -p ticketsr --crate-type cdylib
+fi
+[ "$step" = module ] && exit 0
 wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/ticketsr.wasm"
 wasm_opt=(tests/node_modules/.bin/wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue)

@@ -5,3 +5,11 @@
 # another place, e.g. CARGO_TARGET_DIR=target for the repository's own.
 export TICKETSR_CACHE="${TICKETSR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ticketsr}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$TICKETSR_CACHE/target}"
+
+# Cargo keys a workspace's own artifacts by paths relative to the workspace and trusts file
+# times, so a checkout at another path whose files are older than the last build reuses
+# that build, with env!("CARGO_MANIFEST_DIR") still naming the other checkout (perhaps
+# deleted): when the checkout moves, ticketsr (not its dependencies) is rebuilt.
+if [ -f crate/src/lib.rs ] && [ "$(cat "$TICKETSR_CACHE/checkout" 2>/dev/null)" != "$PWD" ]; then
+  mkdir -p "$TICKETSR_CACHE" && touch crate/src/lib.rs && echo "$PWD" > "$TICKETSR_CACHE/checkout"
+fi

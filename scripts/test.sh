@@ -14,48 +14,52 @@ rm -rf "$logs" && mkdir -p "$logs"
 started=$SECONDS
 current=""
 
+# A phase's name as a file name.
+slug() { echo "$1" | tr -c 'a-z0-9\n' '-'; }
+
 # One line per phase in $logs/phases.tsv: name, seconds, result.
 phase() {
-  local name=$1 log t0=$SECONDS
+  local name=$1 t0=$SECONDS
   shift
   current=$name
-  log="$logs/$(echo "$name" | tr -c 'a-z0-9\n' '-').log"
   echo "== $name"
-  "$@" 2>&1 | tee "$log"
+  "$@" 2>&1 | tee "$logs/$(slug "$name").log"
   printf '%s\t%s\tok\n' "$name" $((SECONDS - t0)) >> "$logs/phases.tsv"
   current=""
 }
 
-# A phase that runs in the background beside the next ones (its own log), and the wait
-# for it: only one at a time.
+# Phases that run in the background beside the next ones, each with its own log and exit
+# status, and the wait for one of them.
+declare -A bg_pid bg_start
 background() {
-  bg_name=$1 bg_start=$SECONDS
+  local name=$1
   shift
-  echo "== $bg_name: started in the background"
+  bg_start[$name]=$SECONDS
+  echo "== $name: started in the background"
   # A session of its own, so that a failure elsewhere stops it with every compiler it started.
-  setsid bash -c '"$@" > "$0/background.log" 2>&1; echo $? > "$0/background.rc"' "$logs" "$@" &
-  bg_pid=$!
+  setsid bash -c '"$@" > "$0.log" 2>&1; echo $? > "$0.rc"' "$logs/bg-$(slug "$name")" "$@" &
+  bg_pid[$name]=$!
 }
 wait_background() {
-  local t0=$SECONDS rc
-  current="$bg_name (waiting)"
-  echo "== $bg_name: waiting for it"
-  wait "$bg_pid" || true
-  bg_pid=""
-  cat "$logs/background.log"
-  rc=$(cat "$logs/background.rc")
-  mv "$logs/background.log" "$logs/$(echo "$bg_name" | tr -c 'a-z0-9\n' '-').log"
-  printf '%s\t%s\t%s\n' "$bg_name (background, from $((bg_start - started)) s)" $((SECONDS - bg_start)) "$([ "$rc" = 0 ] && echo ok || echo FAILED)" >> "$logs/phases.tsv"
+  local name=$1 t0=$SECONDS rc bg
+  bg="$logs/bg-$(slug "$name")"
+  current="$name (waiting)"
+  echo "== $name: waiting for it"
+  wait "${bg_pid[$name]}" || true
+  unset "bg_pid[$name]"
+  cat "$bg.log"
+  rc=$(cat "$bg.rc")
+  mv "$bg.log" "$logs/$(slug "$name").log"
+  printf '%s\t%s\t%s\n' "$name (background, from $((bg_start[$name] - started)) s)" $((SECONDS - bg_start[$name])) "$([ "$rc" = 0 ] && echo ok || echo FAILED)" >> "$logs/phases.tsv"
   printf '%s\t%s\tok\n' "  of which waited for" $((SECONDS - t0)) >> "$logs/phases.tsv"
   [ "$rc" = 0 ] && current=""
   return "$rc"
 }
-bg_pid=""
 
 report() {
   local status=$?
-  # A failure stops a background build too.
-  [ -n "$bg_pid" ] && kill -- "-$bg_pid" 2>/dev/null || true
+  # A failure stops the background builds too.
+  for pid in "${bg_pid[@]}"; do kill -- "-$pid" 2>/dev/null || true; done
   [ -n "$current" ] && printf '%s\t%s\tFAILED\n' "$current" "?" >> "$logs/phases.tsv"
   printf '%s\t%s\t%s\n' total $((SECONDS - started)) "$([ $status = 0 ] && echo ok || echo FAILED)" >> "$logs/phases.tsv"
   node scripts/test-report.mjs "$logs" || true
@@ -64,20 +68,22 @@ report() {
 trap report EXIT
 
 phase "setup" scripts/setup.sh
-# The wasm build needs nothing native: it starts now and fills the cores the native build
-# leaves idle (one crate at a time, often). A native failure stops the run, and it, at once.
-background "wasm build" cargo build --release --target wasm32-unknown-unknown -p ticketsr --example browser
+# The wasm side needs nothing native: it starts now and fills the cores the native build
+# leaves idle (one crate at a time, often). The shipped module comes first; its packaging
+# (wasm-opt: minutes on one thread) then runs beside the build of the wasm tests, the
+# native build and the wasm tests. A native failure stops the run, and them, at once.
+background "wasm build" bash -c 'scripts/build-web.sh module && touch "$0" &&
+  cargo build --release --target wasm32-unknown-unknown -p ticketsr --example browser' "$logs/module.built"
+background "browser package" bash -c 'until [ -e "$0" ]; do [ -e "$1" ] && exit 1; sleep 1; done
+  scripts/build-web.sh package' "$logs/module.built" "$logs/bg-wasm-build.rc"
 phase "native build" cargo test -p ticketsr --no-run
 phase "native tests" cargo nextest run -p ticketsr
-wait_background
-# The package (wasm-opt: minutes on one core) is built beside the wasm tests, which run the
-# example built above.
-background "browser package" scripts/build-web.sh
+wait_background "wasm build"
 # The runner (.cargo/config.toml) reads crate/webdriver.json from its working directory.
 phase "wasm tests (headless Chromium, WebGPU on SwiftShader)" \
   env --chdir=crate CHROMEDRIVER="$(command -v chromedriver)" WASM_BINDGEN_TEST_TIMEOUT=600 \
   cargo run --release --target wasm32-unknown-unknown -p ticketsr --example browser
-wait_background
+wait_background "browser package"
 for file in tests/e2e/*.test.mjs; do
   phase "e2e $(basename "$file" .test.mjs)" node --test --test-reporter=spec "$file"
 done
