@@ -23,13 +23,18 @@ async function timed(fn) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/// Rows as a table. Cells are text, never markup: names and figures can come from the
+/// page's query string.
 function show(rows) {
   if (!rows.length) return;
   const keys = Object.keys(rows[0]);
-  $('results').tHead.innerHTML = `<tr>${keys.map((k) => `<th>${k}</th>`).join('')}</tr>`;
-  $('results').tBodies[0].innerHTML = rows
-    .map((r) => `<tr>${keys.map((k) => `<td>${typeof r[k] === 'number' ? +r[k].toFixed(3) : r[k]}</td>`).join('')}</tr>`)
-    .join('');
+  const row = (tag, values) => {
+    const tr = document.createElement('tr');
+    tr.append(...values.map((v) => Object.assign(document.createElement(tag), { textContent: v })));
+    return tr;
+  };
+  $('results').tHead.replaceChildren(row('th', keys));
+  $('results').tBodies[0].replaceChildren(...rows.map((r) => row('td', keys.map((k) => (typeof r[k] === 'number' ? String(+r[k].toFixed(3)) : String(r[k]))))));
 }
 
 /// Patch-sparse upscaling at each keep ratio against dense SR, one frame size. A frame's

@@ -39,6 +39,13 @@ function pixels(source, width, height) {
 
 const VIDEO = /\.(mp4|webm|ogv|mov|m4v)(\?|#|$)/i;
 
+const STYLE = new CSSStyleSheet();
+STYLE.replaceSync(`
+  :host { display: inline-block; }
+  canvas { display: block; max-width: 100%; height: auto; }
+  p { margin: 0; color: #b00020; font: 13px system-ui, sans-serif; }
+`);
+
 export class TicketSr extends HTMLElement {
   static observedAttributes = ['src', 'model', 'scale', 'keep', 'reuse'];
 
@@ -50,11 +57,10 @@ export class TicketSr extends HTMLElement {
   constructor() {
     super();
     const root = this.attachShadow({ mode: 'open' });
-    root.innerHTML = `<style>
-      :host { display: inline-block; }
-      canvas { display: block; max-width: 100%; height: auto; }
-      p { margin: 0; color: #b00020; font: 13px system-ui, sans-serif; }
-    </style><canvas width="0" height="0" part="canvas"></canvas><p part="error" hidden></p>`;
+    // A constructed stylesheet, not a <style> element: pages whose Content-Security-Policy
+    // refuses inline styles (ticketsr's own do) still style the element.
+    root.adoptedStyleSheets = [STYLE];
+    root.innerHTML = '<canvas width="0" height="0" part="canvas"></canvas><p part="error" hidden></p>';
     this.#canvas = root.querySelector('canvas');
     this.#message = root.querySelector('p');
   }

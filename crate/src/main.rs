@@ -478,6 +478,20 @@ mod cli {
         std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))
     }
 
+    /// At most `limit` bytes of a regular file: a shard named in a model.json may be a
+    /// device or a fifo (`/dev/zero` never ends) or far larger than the model needs.
+    fn read_at_most(path: &Path, limit: usize) -> Result<Vec<u8>> {
+        use std::io::Read;
+        let io = |e| Error::io(format!("reading {}", path.display()), e);
+        let file = std::fs::File::open(path).map_err(io)?;
+        if !file.metadata().map_err(io)?.is_file() {
+            return Err(Error::InvalidArgument(format!("{} is not a regular file", path.display())));
+        }
+        let mut bytes = Vec::new();
+        file.take(limit as u64).read_to_end(&mut bytes).map_err(io)?;
+        Ok(bytes)
+    }
+
     fn write(path: &Path, bytes: &[u8]) -> Result<()> {
         std::fs::write(path, bytes).map_err(|e| Error::io(format!("writing {}", path.display()), e))
     }
@@ -631,7 +645,10 @@ mod cli {
 
     /// A pack's decoded LR frames and, when its HR clip is found, the HR frames.
     fn pack_frames(pack: &Pack, hr: Option<&Path>) -> Result<(Vec<imaging::RgbaImage>, Option<Vec<imaging::RgbaImage>>)> {
-        let lr = video::decode(&pack.video)?;
+        let lr = video::decode(&pack.video, pack.manifest.frames)?;
+        if lr.len() != pack.manifest.frames {
+            return Err(Error::InvalidPack(format!("its video has {} frames, the manifest {}", lr.len(), pack.manifest.frames)));
+        }
         let hr = match (&pack.manifest.source, hr) {
             (Some(src), Some(path)) => Some(source_frames(src, path)?),
             (Some(src), None) if Path::new(&src.path).exists() => Some(source_frames(src, Path::new(&src.path))?),
@@ -696,7 +713,7 @@ mod cli {
         let backend = Backend::acquire(run.backend.into()).await?;
         let mut up = Upscaler::new(model, backend)?;
         if let Some(t) = run.tile {
-            up = up.with_tile_size(t);
+            up = up.with_tile_size(t)?;
         }
         if run.plain_kernels {
             up = up.without_fused_kernels();
@@ -852,7 +869,7 @@ mod cli {
                 let dir = model_json.parent().map(Path::to_path_buf).unwrap_or_default();
                 let name = name.unwrap_or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into()));
                 let opts = tfjs::TfjsOptions { input_range, name, source, licence };
-                let m = tfjs::load(&read(&model_json)?, |shard| read(&dir.join(shard)), &opts)?;
+                let m = tfjs::load(&read(&model_json)?, |shard, limit| read_at_most(&dir.join(shard), limit), &opts)?;
                 let bytes = format::to_bytes(&m)?;
                 write(&output, &bytes)?;
                 Ok(json!({
@@ -1002,7 +1019,7 @@ mod cli {
                 let fps = video::frame_rate(&clip)? / frame_every.max(1) as f64;
                 let lr_clean = hr.iter().map(|f| bicubic::downscale(f, scale)).collect::<Result<Vec<_>>>()?;
                 let mp4 = video::encode(&lr_clean, video::Encoding { fps, crf })?;
-                let lr_frames = video::decode(&mp4)?;
+                let lr_frames = video::decode(&mp4, lr_clean.len())?;
                 let held: Vec<bool> = (0..hr.len()).map(|i| holdout > 0 && i % holdout == holdout - 1).collect();
                 let clip_frames = fit::Clip { lr: &lr_frames, hr: &hr, held_out: &held };
                 let backend = Backend::acquire(backend.into()).await?;

@@ -29,13 +29,28 @@ pub fn peak_bytes_per_pixel(analysis: &Analysis) -> u64 {
     analysis.shapes.iter().map(|shape| shape.channels as u64 * (shape.scale * shape.scale) as u64 * 4).max().unwrap_or(4)
 }
 
+/// Whether every tensor of a `tile`-side core tile with its halo stays under
+/// `max_tensor_bytes` (and the arithmetic saying so does not overflow).
+pub fn fits(analysis: &Analysis, tile: usize, max_tensor_bytes: u64) -> bool {
+    let side = tile.checked_add(analysis.receptive_radius.saturating_mul(2)).map(|s| s as u64);
+    side.and_then(|s| s.checked_mul(s)).and_then(|px| px.checked_mul(peak_bytes_per_pixel(analysis))).is_some_and(|b| b <= max_tensor_bytes)
+}
+
+/// A caller's tile side, refused unless it is at least one pixel and its tensors fit the
+/// device: a larger one would reach the GPU as a binding over its limit.
+pub fn check_tile(analysis: &Analysis, tile: usize, max_tensor_bytes: u64) -> Result<usize> {
+    if tile == 0 || !fits(analysis, tile, max_tensor_bytes) {
+        return Err(Error::InvalidArgument(format!(
+            "tile side {tile}: a tile must be at least 1 pixel, and with this model's halo of {} its tensors must fit in {max_tensor_bytes} bytes",
+            analysis.receptive_radius
+        )));
+    }
+    Ok(tile)
+}
+
 /// The largest core tile side whose padded tile keeps every tensor under `max_tensor_bytes`.
 pub fn tile_size(analysis: &Analysis, max_tensor_bytes: u64) -> Result<usize> {
-    let bpp = peak_bytes_per_pixel(analysis);
-    let fits = |t: usize| {
-        let side = (t + 2 * analysis.receptive_radius) as u64;
-        bpp * side * side <= max_tensor_bytes
-    };
+    let fits = |t: usize| fits(analysis, t, max_tensor_bytes);
     if !fits(MIN_TILE) {
         return Err(Error::Backend(format!(
             "this model needs more than {max_tensor_bytes} bytes per tensor even for a {MIN_TILE}x{MIN_TILE} tile"
@@ -104,5 +119,10 @@ mod tests {
         let side = (small + 2 * a.receptive_radius) as u64;
         assert!(side * side * 256 <= 4 << 20);
         assert!(tile_size(&a, 1000).is_err());
+        // A caller's tile: at least a pixel, within the device's tensors, no overflow.
+        assert_eq!(check_tile(&a, big, 128 << 20).unwrap(), big);
+        assert!(check_tile(&a, 0, 128 << 20).is_err());
+        assert!(check_tile(&a, 4096, 128 << 20).unwrap_err().to_string().contains("134217728 bytes"));
+        assert!(check_tile(&a, usize::MAX, u64::MAX).is_err());
     }
 }

@@ -53,6 +53,13 @@ pub struct Upscaler {
 
 impl Upscaler {
     pub fn new(model: &ModelFile, backend: Backend) -> Result<Self> {
+        model.validate()?;
+        // Every parameter is one buffer on the device: one over its binding limit would
+        // reach the GPU as a validation error, which cubecl turns into a panic.
+        let max = backend.info.max_tensor_bytes;
+        if let Some(p) = model.graph.params.iter().find(|p| p.shape.iter().product::<usize>() as u64 * 4 > max) {
+            return Err(Error::model(format!("parameter `{}` {:?} needs more than the {max} bytes this device holds in one buffer", p.name, p.shape)));
+        }
         let network = model.network(&backend.device)?;
         let tile = tile::tile_size(network.analysis(), backend.info.max_tensor_bytes)?;
         let fused = backend.wgpu.as_ref().map(|setup| FusedConvs::new(setup, &model.graph, &model.values)).transpose()?;
@@ -94,10 +101,11 @@ impl Upscaler {
         }
     }
 
-    /// Overrides the tile side (tests use small tiles to exercise seams).
-    pub fn with_tile_size(mut self, tile: usize) -> Self {
-        self.tile = tile.max(1);
-        self
+    /// Overrides the tile side (tests use small tiles to exercise seams); refused unless
+    /// its tensors fit the device.
+    pub fn with_tile_size(mut self, tile: usize) -> Result<Self> {
+        self.tile = tile::check_tile(self.network.analysis(), tile, self.backend.info.max_tensor_bytes)?;
+        Ok(self)
     }
 
     pub fn scale(&self) -> usize {
@@ -146,8 +154,8 @@ impl Upscaler {
     pub fn output_size(&self, width: usize, height: usize) -> Result<(usize, usize)> {
         crate::imaging::check_dimensions(width, height)?;
         let s = self.scale();
-        let (w, h) = (width * s, height * s);
-        if w * h > MAX_OUTPUT_PIXELS {
+        let (w, h) = (width.saturating_mul(s), height.saturating_mul(s));
+        if w.saturating_mul(h) > MAX_OUTPUT_PIXELS {
             return Err(Error::image(format!(
                 "{width}x{height} upscaled x{s} is {w}x{h}, more than the {} megapixels ticketsr produces",
                 MAX_OUTPUT_PIXELS >> 20
@@ -210,4 +218,19 @@ pub(crate) fn margins(outer: Region, inner: Region) -> Sides {
         outer.x + outer.width - (inner.x + inner.width),
         outer.y + outer.height - (inner.y + inner.height),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::espcn;
+
+    #[test]
+    fn a_parameter_over_the_device_buffer_limit_is_refused() {
+        let mut backend = Backend::cpu();
+        // ESPCN's first weight is 64 x 3 x 5 x 5 floats: 19,200 bytes.
+        backend.info.max_tensor_bytes = 16 << 10;
+        let err = Upscaler::new(&espcn::build(2, 1).unwrap(), backend).err().unwrap().to_string();
+        assert!(err.contains("needs more than the 16384 bytes"), "{err}");
+    }
 }

@@ -193,12 +193,23 @@ fn field<T: DeserializeOwned>(options: &JsValue, key: &str) -> Result<Option<T>>
     value(Reflect::get(options, &key.into()).unwrap_or(JsValue::UNDEFINED), key)
 }
 
+/// Entries a JS array may have (selections, scores): the largest patch grid,
+/// (16384 / 4)^2. Checked before the array is copied into the module.
+const MAX_ARRAY: f64 = (1u32 << 24) as f64;
+
 /// An optional JS value (typed arrays read as arrays); `name` labels errors.
 fn value<T: DeserializeOwned>(v: JsValue, name: &str) -> Result<Option<T>> {
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
-    let v = if v.is_instance_of::<js_sys::Float32Array>() || v.is_instance_of::<js_sys::Uint32Array>() { js_sys::Array::from(&v).into() } else { v };
+    let typed = v.is_instance_of::<js_sys::Float32Array>() || v.is_instance_of::<js_sys::Uint32Array>();
+    if typed || js_sys::Array::is_array(&v) {
+        let len = Reflect::get(&v, &"length".into()).ok().and_then(|l| l.as_f64()).unwrap_or(f64::INFINITY);
+        if len > MAX_ARRAY {
+            return Err(Error::InvalidArgument(format!("{name} has {len} entries, more than {MAX_ARRAY}")));
+        }
+    }
+    let v = if typed { js_sys::Array::from(&v).into() } else { v };
     serde_wasm_bindgen::from_value(v).map(Some).map_err(|e| Error::InvalidArgument(format!("{name}: {e}")))
 }
 
@@ -219,7 +230,42 @@ fn parse_options(options: JsValue) -> Result<CreateOptions> {
     if options.is_undefined() || options.is_null() {
         return Ok(CreateOptions::default());
     }
+    refuse_unknown_fields::<CreateOptions>(&options, "options")?;
     serde_wasm_bindgen::from_value(options).map_err(|e| Error::InvalidArgument(format!("options: {e}")))
+}
+
+/// Refuses keys of a JS object that the serde struct `T` does not declare. serde-wasm-bindgen
+/// reads a struct's declared fields only, so `deny_unknown_fields` never sees a misspelt
+/// option (RReverser/serde-wasm-bindgen#39): the declared names are asked of `T` itself.
+fn refuse_unknown_fields<T: DeserializeOwned>(object: &JsValue, name: &str) -> Result<()> {
+    use serde::de::{self, Visitor};
+    /// A deserializer that only records the fields `deserialize_struct` is told.
+    struct Fields<'a>(&'a mut &'static [&'static str]);
+    impl<'de> de::Deserializer<'de> for Fields<'_> {
+        type Error = de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> std::result::Result<V::Value, Self::Error> {
+            Err(de::Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(self, _: &'static str, fields: &'static [&'static str], _: V) -> std::result::Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(de::Error::custom("fields recorded"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+            unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Fields(&mut fields));
+    if !object.is_object() {
+        return Ok(());
+    }
+    for key in js_sys::Object::keys(object.unchecked_ref::<js_sys::Object>()).iter().filter_map(|k| k.as_string()) {
+        if !fields.contains(&key.as_str()) {
+            return Err(Error::InvalidArgument(format!("{name}: unknown option `{key}` (known: {})", fields.join(", "))));
+        }
+    }
+    Ok(())
 }
 
 /// Fails unless the browser exposes WebGPU and grants an adapter; checked here so that a
@@ -366,7 +412,7 @@ impl Upscaler {
         let backend = Backend::acquire(choice).await?;
         let mut up = crate::Upscaler::new(&model, backend)?;
         if let Some(t) = opts.tile_size {
-            up = up.with_tile_size(t);
+            up = up.with_tile_size(t)?;
         }
         if opts.plain_kernels {
             up = up.without_fused_kernels();
@@ -532,7 +578,7 @@ impl Upscaler {
             let up = self.get()?;
             let selected: Vec<usize> = value(selected, "selected")?.unwrap_or_default();
             let grid = Grid::new(width, height, patch_size)?;
-            grid.check_patches(&selected)?;
+            let selected = grid.selection(&selected)?;
             Ok(up.sparse_work(&grid, &selected, sparse::default_band(patch_size, up.scale())))
         })()
         .map_err(to_js)

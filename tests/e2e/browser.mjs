@@ -14,6 +14,13 @@ const ARGS = [
   '--enable-precise-memory-info', '--js-flags=--expose-gc',
 ];
 
+// Every page reports what its Content-Security-Policy blocked as an uncaught error, so the
+// tests that collect `pageerror` fail on it: a page that works only without its policy is
+// a page that breaks on a host that sends one.
+const reportCsp = () => document.addEventListener('securitypolicyviolation', (e) => {
+  setTimeout(() => { throw new Error(`CSP blocked ${e.blockedURI || 'inline'} (${e.violatedDirective})`); });
+});
+
 export async function start() {
   const server = await serve(0);
   const browser = await chromium.launch({
@@ -21,6 +28,12 @@ export async function start() {
     args: ARGS,
     headless: true,
   });
+  const newPage = browser.newPage.bind(browser);
+  browser.newPage = async (options) => {
+    const page = await newPage(options);
+    await page.addInitScript(reportCsp);
+    return page;
+  };
   const base = `http://127.0.0.1:${server.address().port}`;
   return {
     base,

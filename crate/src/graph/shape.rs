@@ -11,6 +11,13 @@ const MAX_CHANNELS: usize = 4096;
 const MAX_KERNEL: usize = 15;
 const MAX_FACTOR: usize = 8;
 const MAX_PARAMS: usize = 1 << 28;
+/// Inputs of one addition or concatenation (dense blocks concatenate a few dozen).
+const MAX_FAN_IN: usize = 256;
+/// Work per input pixel: 25 times the default model's 2.6 M.
+const MAX_MACS_PER_PIXEL: u64 = 1 << 26;
+/// Input pixels one output pixel may depend on, each way: every tile and patch window
+/// reads this much around it (the default model: 39).
+const MAX_RECEPTIVE_RADIUS: usize = 512;
 
 /// What a node produces: its channel count and its resolution relative to the input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,6 +162,9 @@ impl Graph {
                         }
                     let pixels = (s.scale * s.scale) as u64;
                     macs += (*in_channels * *out_channels * kernel[0] * kernel[1]) as u64 * pixels;
+                    if macs > MAX_MACS_PER_PIXEL {
+                        return Err(bad(self, id, format!("the network needs more than {MAX_MACS_PER_PIXEL} multiply-adds per input pixel")));
+                    }
                     let radius = (kernel[0].max(kernel[1]) / 2) as f64 / s.scale as f64;
                     (NodeShape { channels: *out_channels, scale: s.scale }, r + radius)
                 }
@@ -172,8 +182,8 @@ impl Graph {
                     (s, r)
                 }
                 Op::Add | Op::Concat => {
-                    if node.inputs.len() < 2 {
-                        return Err(bad(self, id, format!("{} needs at least 2 inputs", node.op.kind())));
+                    if !(2..=MAX_FAN_IN).contains(&node.inputs.len()) {
+                        return Err(bad(self, id, format!("{} takes 2 to {MAX_FAN_IN} inputs, got {}", node.op.kind(), node.inputs.len())));
                     }
                     let s0 = shapes[node.inputs[0]];
                     let mut channels = 0;
@@ -248,11 +258,15 @@ impl Graph {
                 to_output[i] = to_output[i].max(to_output[id] + own);
             }
         }
+        let receptive_radius = reach[self.output].ceil() as usize + 1;
+        if receptive_radius > MAX_RECEPTIVE_RADIUS {
+            return Err(Error::model(format!("an output pixel reads {receptive_radius} input pixels each way, more than {MAX_RECEPTIVE_RADIUS}")));
+        }
         Ok(Analysis {
             to_output,
             scale: out.scale,
             // One extra pixel absorbs the rounding of fractional reach after upsampling.
-            receptive_radius: reach[self.output].ceil() as usize + 1,
+            receptive_radius,
             shapes,
             last_use,
             macs_per_input_pixel: macs,
@@ -318,5 +332,33 @@ mod tests {
         assert!(g.analyze().unwrap_err().to_string().contains("weight shape"));
         g.params[0].shape = vec![1 << 20, 1 << 20, 3, 3];
         assert!(g.analyze().unwrap_err().to_string().contains("parameters, more than"));
+    }
+
+    #[test]
+    fn rejects_absurd_fan_in_work_and_reach() {
+        // An addition of 300 copies of the input.
+        let mut b = GraphBuilder::new();
+        let x = b.input();
+        let y = b.relu("r", x);
+        let mut g = b.finish(y);
+        g.nodes[1].op = Op::Add;
+        g.nodes[1].inputs = vec![0; 300];
+        assert!(g.analyze().unwrap_err().to_string().contains("2 to 256 inputs, got 300"));
+        // 80 convolutions of 15x15 kernels reach 80 * 7 = 560 pixels each way.
+        let mut b = GraphBuilder::new();
+        let mut y = b.input();
+        for i in 0..80 {
+            y = b.conv(&format!("c{i}"), y, 3, 3, 15, false);
+        }
+        assert!(b.finish(y).analyze().unwrap_err().to_string().contains("more than 512"));
+        // Wide 15x15 layers: 4 of 512 channels are 4 * 512 * 512 * 225 = 236 M MACs per pixel.
+        let mut b = GraphBuilder::new();
+        let mut y = b.input();
+        y = b.conv("in", y, 3, 512, 3, false);
+        for i in 0..4 {
+            y = b.conv(&format!("c{i}"), y, 512, 512, 15, false);
+        }
+        y = b.conv("out", y, 512, 3, 3, false);
+        assert!(b.finish(y).analyze().unwrap_err().to_string().contains("multiply-adds per input pixel"));
     }
 }

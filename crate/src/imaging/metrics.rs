@@ -6,6 +6,7 @@ use super::RgbaImage;
 use crate::error::{Error, Result};
 
 fn check_pair(a: &RgbaImage, b: &RgbaImage, shave: usize) -> Result<()> {
+    super::check_analysis(a.width, a.height)?;
     if (a.width, a.height) != (b.width, b.height) {
         return Err(Error::image(format!(
             "cannot compare a {}x{} image with a {}x{} one",

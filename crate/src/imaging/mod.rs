@@ -7,8 +7,11 @@ use crate::error::{Error, Result};
 
 /// Largest side we accept: beyond this, browsers cannot even hold the canvas.
 pub const MAX_SIDE: usize = 16384;
-/// Largest image we produce, in pixels (256 MiB of RGBA), so a browser tab survives.
+/// Largest image we produce or accept, in pixels (256 MiB of RGBA), so a browser tab survives.
 pub const MAX_OUTPUT_PIXELS: usize = 64 << 20;
+/// Largest image measured or scored whole (metrics, patch grids): that work holds several
+/// float planes of it at once. 32 Mi pixels takes an 8K frame.
+pub const MAX_ANALYSIS_PIXELS: usize = 32 << 20;
 
 /// An 8-bit RGBA image, rows top to bottom, no padding: the layout of `ImageData`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -149,6 +152,18 @@ pub fn check_dimensions(width: usize, height: usize) -> Result<()> {
         return Err(Error::image(format!(
             "image is {width}x{height}; sides larger than {MAX_SIDE} pixels are not supported"
         )));
+    }
+    if width * height > MAX_OUTPUT_PIXELS {
+        return Err(Error::image(format!("image is {width}x{height}; more than {} Mi pixels are not supported", MAX_OUTPUT_PIXELS >> 20)));
+    }
+    Ok(())
+}
+
+/// [`check_dimensions`], and small enough to measure or score whole.
+pub fn check_analysis(width: usize, height: usize) -> Result<()> {
+    check_dimensions(width, height)?;
+    if width * height > MAX_ANALYSIS_PIXELS {
+        return Err(Error::image(format!("image is {width}x{height}; measuring or scoring more than {} Mi pixels at once is not supported", MAX_ANALYSIS_PIXELS >> 20)));
     }
     Ok(())
 }

@@ -345,4 +345,27 @@ mod tests {
         let st = SafeTensors::deserialize(&bytes).unwrap();
         assert!(values_for(&m.graph, &st, &Storage::default()).unwrap_err().to_string().contains("stranger"));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// A model file with bytes overwritten, cut or appended is a model or an error,
+        /// never a panic (the wasm aborts on one).
+        #[test]
+        fn any_damaged_model_file_is_an_error_not_a_panic(
+            edits in proptest::collection::vec((0usize..1 << 16, proptest::num::u8::ANY), 0..8),
+            cut in proptest::option::of(0usize..1 << 16),
+            tail in proptest::collection::vec(proptest::num::u8::ANY, 0..16),
+        ) {
+            let mut bytes = to_bytes(&small()).unwrap();
+            for (at, v) in edits {
+                let n = bytes.len();
+                bytes[at % n] = v;
+            }
+            if let Some(c) = cut {
+                bytes.truncate(c % (bytes.len() + 1));
+            }
+            bytes.extend(tail);
+            let _ = from_bytes(&bytes);
+        }
+    }
 }

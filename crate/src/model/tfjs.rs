@@ -96,9 +96,11 @@ fn err(msg: impl Into<String>) -> Error {
 fn parse_manifest(root: &Value) -> Result<Manifest> {
     let groups = root["weightsManifest"].as_array().ok_or_else(|| err("model.json has no weightsManifest"))?;
     let mut m = Manifest { groups: vec![], weights: HashMap::new(), group_bytes: vec![] };
+    let mut total = 0usize;
     for (gi, g) in groups.iter().enumerate() {
         let paths = g["paths"].as_array().ok_or_else(|| err("weightsManifest group without paths"))?;
-        m.groups.push(paths.iter().map(|p| p.as_str().unwrap_or_default().to_string()).collect());
+        let paths = paths.iter().map(|p| Ok(shard_name(p.as_str().ok_or_else(|| err("a shard path is not a string"))?)?.to_string()));
+        m.groups.push(paths.collect::<Result<_>>()?);
         let mut offset = 0usize;
         for w in g["weights"].as_array().ok_or_else(|| err("weightsManifest group without weights"))? {
             let name = w["name"].as_str().ok_or_else(|| err("weight without a name"))?;
@@ -111,7 +113,12 @@ fn parse_manifest(root: &Value) -> Result<Manifest> {
                 .collect::<Result<_>>()?;
             let count = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).filter(|&n| n < 1 << 28);
             let count = count.ok_or_else(|| err(format!("weight `{name}` is impossibly large")))?;
-            m.weights.insert(name.to_string(), Stored { group: gi, offset, shape, encoding });
+            if m.weights.insert(name.to_string(), Stored { group: gi, offset, shape, encoding }).is_some() {
+                return Err(err(format!("weight `{name}` is in the manifest twice")));
+            }
+            total = total.checked_add(count * encoding.bytes()).filter(|&t| t <= MAX_WEIGHT_BYTES).ok_or_else(|| {
+                err(format!("the manifest's weights need more than {MAX_WEIGHT_BYTES} bytes"))
+            })?;
             offset += count * encoding.bytes();
         }
         m.group_bytes.push(offset);
@@ -124,10 +131,23 @@ fn config_usize_pair(layer: &Value, key: &str) -> Option<[usize; 2]> {
     Some([a.first()?.as_u64()? as usize, a.get(1)?.as_u64()? as usize])
 }
 
-/// Converts a TF.js layers model. `read_shard` returns the bytes of a shard named in the
+/// Bytes of weights a converted model may hold: a quarter of a billion float32 parameters,
+/// far past any SR network; a manifest claiming more is refused before a shard is read.
+pub const MAX_WEIGHT_BYTES: usize = 1 << 30;
+
+/// A shard name from `model.json`, refused unless it is a plain file name: the shards lie
+/// beside `model.json`, and a name with a separator or `..` could reach any file.
+fn shard_name(name: &str) -> Result<&str> {
+    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0', ':']) {
+        return Err(err(format!("weight shard `{name}` is not a file name beside model.json")));
+    }
+    Ok(name)
+}
+
+/// Converts a TF.js layers model. `read_shard(name, limit)` returns at most `limit` bytes of a shard named in the
 /// manifest (a file beside `model.json`, or a fetched URL). Shapes and byte counts are
 /// checked against the manifest before any shard is read.
-pub fn load(model_json: &[u8], mut read_shard: impl FnMut(&str) -> Result<Vec<u8>>, opts: &TfjsOptions) -> Result<ModelFile> {
+pub fn load(model_json: &[u8], mut read_shard: impl FnMut(&str, usize) -> Result<Vec<u8>>, opts: &TfjsOptions) -> Result<ModelFile> {
     let root: Value = serde_json::from_slice(model_json).map_err(|e| err(format!("model.json is not JSON: {e}")))?;
     if root["format"].as_str() != Some("layers-model") {
         return Err(err(format!("only TF.js layers models are supported, this is `{}`", root["format"])));
@@ -296,7 +316,8 @@ pub fn load(model_json: &[u8], mut read_shard: impl FnMut(&str) -> Result<Vec<u8
     for (paths, &expected) in manifest.groups.iter().zip(&manifest.group_bytes) {
         let mut buf = Vec::with_capacity(expected);
         for p in paths {
-            buf.extend(read_shard(p)?);
+            // At most one byte past what the group still needs: enough to see it is too long.
+            buf.extend(read_shard(p, expected - buf.len().min(expected) + 1)?);
         }
         if buf.len() != expected {
             return Err(err(format!("weight shards {paths:?} hold {} bytes, the manifest needs {expected}", buf.len())));
@@ -386,7 +407,7 @@ mod tests {
 
     #[test]
     fn maps_nhwc_kernels_to_nchw() {
-        let m = load(model_json("UpSampling2D").as_bytes(), |_| Ok(shard()), &opts()).unwrap();
+        let m = load(model_json("UpSampling2D").as_bytes(), |_, _| Ok(shard()), &opts()).unwrap();
         assert_eq!(m.info.scale, 2);
         let k = &m.values[0]; // [12, 3, 1, 1]
         assert_eq!(k[5 * 3 + 1], 2.0);
@@ -397,11 +418,33 @@ mod tests {
 
     #[test]
     fn unknown_layers_and_bad_shards_are_clear_errors() {
-        let err = load(model_json("Lambda").as_bytes(), |_| Ok(shard()), &opts()).unwrap_err();
+        let err = load(model_json("Lambda").as_bytes(), |_, _| Ok(shard()), &opts()).unwrap_err();
         assert_eq!(err.to_string(), "unsupported layer type `Lambda` (layer `up`)");
-        let err = load(model_json("UpSampling2D").as_bytes(), |_| Ok(shard()[..20].to_vec()), &opts()).unwrap_err();
+        let err = load(model_json("UpSampling2D").as_bytes(), |_, _| Ok(shard()[..20].to_vec()), &opts()).unwrap_err();
         assert!(err.to_string().contains("hold 20 bytes, the manifest needs"), "{err}");
-        assert!(load(b"{not json", |_| Ok(vec![]), &opts()).unwrap_err().to_string().contains("not JSON"));
+        assert!(load(b"{not json", |_, _| Ok(vec![]), &opts()).unwrap_err().to_string().contains("not JSON"));
+    }
+
+    #[test]
+    fn a_manifest_reaches_no_file_but_its_shards_and_no_more_bytes_than_it_needs() {
+        // Shard names that leave the model's folder are refused before any shard is read.
+        for path in ["../a.bin", "/etc/passwd", "sub/a.bin", "..", "", "C:a.bin", "a\\..\\b.bin"] {
+            let json = model_json("UpSampling2D").replace(r#""paths":["a.bin"]"#, &format!(r#""paths":[{}]"#, serde_json::to_string(path).unwrap()));
+            let err = load(json.as_bytes(), |_, _| panic!("read {path}"), &opts()).unwrap_err();
+            assert!(err.to_string().contains("not a file name beside model.json"), "{path}: {err}");
+        }
+        // The reader is told how much the group still needs (plus one byte, to see excess).
+        let mut limits = vec![];
+        load(model_json("UpSampling2D").as_bytes(), |_, limit| { limits.push(limit); Ok(shard()) }, &opts()).unwrap();
+        assert_eq!(limits, [shard().len() + 1]);
+        // A weight named twice, and a manifest claiming gigabytes, are refused before any read.
+        let twice = model_json("UpSampling2D").replace(r#"{"name":"c/bias","shape":[12],"dtype":"float32"}"#, r#"{"name":"c/kernel","shape":[12],"dtype":"float32"}"#);
+        let err = load(twice.as_bytes(), |_, _| panic!("read"), &opts()).unwrap_err();
+        assert!(err.to_string().contains("`c/kernel` is in the manifest twice"), "{err}");
+        let weights: Vec<String> = (0..8).map(|i| format!(r#"{{"name":"w{i}","shape":[16384,16383],"dtype":"float32"}}"#)).collect();
+        let huge = model_json("UpSampling2D").replace(r#"{"name":"c/bias","shape":[12],"dtype":"float32"}"#, &weights.join(","));
+        let err = load(huge.as_bytes(), |_, _| panic!("read"), &opts()).unwrap_err();
+        assert!(err.to_string().contains("more than 1073741824 bytes"), "{err}");
     }
 
     #[test]
@@ -419,7 +462,7 @@ mod tests {
         bytes[12 + 5] = 6; // -1 + 0.5 * 6 = 2
         bytes.extend((0..12).flat_map(|_| half::f16::from_f32(0.25).to_le_bytes()));
         bytes.extend((0..36).flat_map(|i| (i as f32).to_le_bytes()));
-        let m = load(json.as_bytes(), |_| Ok(bytes.clone()), &opts()).unwrap();
+        let m = load(json.as_bytes(), |_, _| Ok(bytes.clone()), &opts()).unwrap();
         assert_eq!(m.values[0][5 * 3 + 1], 2.0);
         assert_eq!(m.values[0].iter().filter(|v| **v != 0.0).count(), 1);
         assert_eq!(m.values[1], vec![0.25; 12]);
@@ -428,7 +471,7 @@ mod tests {
         assert_eq!(m.grids[&m.graph.params[0].name], Uint8Grid { min: -1.0, scale: 0.5 });
 
         let bad = json.replace(r#""dtype":"uint8","min":-1.0"#, r#""dtype":"int4","min":-1.0"#);
-        let err = load(bad.as_bytes(), |_| Ok(bytes.clone()), &opts()).unwrap_err();
+        let err = load(bad.as_bytes(), |_, _| Ok(bytes.clone()), &opts()).unwrap_err();
         assert!(err.to_string().contains("unsupported quantization"), "{err}");
     }
 }

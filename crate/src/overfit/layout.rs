@@ -5,7 +5,10 @@ use super::Method;
 use super::split::{DEEP, SHALLOW};
 use crate::error::{Error, Result};
 use crate::imaging::Region;
-use crate::patch::Grid;
+use crate::patch::{Grid, MAX_PATCH, MIN_PATCH};
+
+/// Models one layout can name: map entries are bytes.
+pub const MAX_MODELS: usize = 256;
 
 /// One model run on one LR region of a frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,11 +27,19 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// Frames must hold whole map cells, so every model sees patches of one size.
+    /// Frames must hold whole map cells, so every model sees patches of one size. A map
+    /// entry is one byte, so a layout names at most [`MAX_MODELS`] models.
     pub fn new(method: Method, patch: usize, width: usize, height: usize) -> Result<Self> {
+        crate::imaging::check_dimensions(width, height)?;
+        if !(1..=MAX_MODELS).contains(&method.models()) {
+            return Err(Error::InvalidArgument(format!("{} has {} models; a layout holds 1..={MAX_MODELS}", method.name(), method.models())));
+        }
+        if !(MIN_PATCH..=MAX_PATCH).contains(&patch) {
+            return Err(Error::InvalidArgument(format!("patch side {patch} is outside {MIN_PATCH}..={MAX_PATCH}")));
+        }
         let layout = Self { method, patch, width, height };
         let unit = layout.unit();
-        if patch == 0 || width == 0 || height == 0 || !width.is_multiple_of(unit) || !height.is_multiple_of(unit) {
+        if !width.is_multiple_of(unit) || !height.is_multiple_of(unit) {
             return Err(Error::InvalidArgument(format!(
                 "a {width}x{height} LR frame is not a whole number of {unit}x{unit} patches ({}); crop it",
                 method.name()
@@ -118,5 +129,11 @@ mod tests {
         let single = Layout::new(Method::Single, 4, 8, 8).unwrap();
         cover(single, &[]);
         assert!(Layout::new(Method::DyDca { threshold: 40.0 }, 4, 12, 8).is_err());
+        // Map entries are bytes, and the patch side is bounded like any grid's.
+        assert!(Layout::new(Method::Stdo { chunks: 256 }, 4, 8, 8).is_ok());
+        assert!(Layout::new(Method::Stdo { chunks: 257 }, 4, 8, 8).unwrap_err().to_string().contains("1..=256"));
+        assert!(Layout::new(Method::Stdo { chunks: 0 }, 4, 8, 8).is_err());
+        assert!(Layout::new(Method::DyDca { threshold: 40.0 }, usize::MAX / 2 + 1, 8, 8).is_err());
+        assert!(Layout::new(Method::Single, 4, 0, 8).is_err());
     }
 }

@@ -22,6 +22,11 @@ pub const FORMAT: &str = "ticketsr-pack/1";
 /// Frames a pack may hold: 11 hours at 25 fps; a manifest claiming more is corrupt.
 pub const MAX_FRAMES: usize = 1_000_000;
 
+/// Map entries (frames x entries per frame) a pack may hold: 64 MiB of maps once read, an
+/// hour of 640x360 at 25 fps in 32 px patches is 22 M. Checked before anything is read,
+/// since a single-chunk map packs to no bytes at all whatever it claims.
+pub const MAX_MAP_ENTRIES: usize = 1 << 26;
+
 /// Where the HR frames came from, so a pack can be evaluated against them later.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Source {
@@ -171,17 +176,15 @@ impl Pack {
             return Err(bad(format!("{} frames is more than a pack holds ({MAX_FRAMES})", manifest.frames)));
         }
         let (entries, bits) = (layout.entries()?, bits(layout.levels()));
+        let total = manifest.frames.checked_mul(entries).filter(|&n| n <= MAX_MAP_ENTRIES).ok_or_else(|| {
+            bad(format!("{} frames of {entries} map entries are more than a pack holds ({MAX_MAP_ENTRIES})", manifest.frames))
+        })?;
         let packed = blob("maps")?;
-        let need = manifest
-            .frames
-            .checked_mul(entries)
-            .and_then(|n| n.checked_mul(bits as usize))
-            .map(|n| n.div_ceil(8))
-            .ok_or_else(|| bad(format!("{} frames of {entries} map entries overflow", manifest.frames)))?;
+        let need = (total * bits as usize).div_ceil(8);
         if packed.len() != need {
             return Err(bad(format!("maps hold {} bytes, {} frames of {entries} entries need {need}", packed.len(), manifest.frames)));
         }
-        let flat = unpack_bits(&packed, bits, manifest.frames * entries);
+        let flat = unpack_bits(&packed, bits, total);
         let maps = (0..manifest.frames).map(|f| flat[f * entries..(f + 1) * entries].to_vec()).collect();
         let pack = Self { manifest, models, maps, video: blob("video")? };
         pack.validate()?;
@@ -252,10 +255,64 @@ mod tests {
         let views = vec![("model.0".to_string(), TensorView::new(Dtype::U8, vec![model.len()], &model).unwrap())];
         let huge = safetensors::serialize(views, Some(metadata)).unwrap();
         assert!(err(&huge).contains("more than a pack holds"));
+        // One chunk packs its maps to no bytes, whatever the frame count claims: the claim
+        // is refused before anything is allocated.
+        let one = Pack { models: vec![single.models[0].clone()], ..tiny(Method::Stdo { chunks: 1 }) };
+        let claim = Manifest { frames: MAX_FRAMES, width: 4096, height: 4096, ..one.manifest.clone() };
+        let metadata = HashMap::from([("format".to_string(), FORMAT.to_string()), ("manifest".to_string(), serde_json::to_string(&claim).unwrap())]);
+        let views = vec![("model.0".to_string(), TensorView::new(Dtype::U8, vec![model.len()], &model).unwrap())];
+        let lying = safetensors::serialize(views, Some(metadata)).unwrap();
+        let e = err(&lying);
+        assert!(e.contains("map entries are more than a pack holds"), "{e}");
+        // More models than a map byte can name.
+        let many = Manifest { method: Method::Stdo { chunks: 300 }, ..one.manifest };
+        let metadata = HashMap::from([("format".to_string(), FORMAT.to_string()), ("manifest".to_string(), serde_json::to_string(&many).unwrap())]);
+        let views = vec![("model.0".to_string(), TensorView::new(Dtype::U8, vec![model.len()], &model).unwrap())];
+        assert!(err(&safetensors::serialize(views, Some(metadata)).unwrap()).contains("1..=256"));
         // A newer version is named as such.
         let mut newer = bytes.clone();
         let at = newer.windows(FORMAT.len()).position(|w| w == FORMAT.as_bytes()).unwrap();
         newer[at + FORMAT.len() - 1] = b'9';
         assert!(err(&newer).contains("newer"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        /// A pack with damaged bytes, most often in its header and manifest, is a pack or a
+        /// clear error, never a panic or a huge allocation.
+        #[test]
+        fn any_damaged_pack_is_an_error_not_a_panic(
+            edits in proptest::collection::vec((0usize..2048, proptest::num::u8::ANY), 1..6),
+            cut in proptest::option::of(0usize..4096),
+        ) {
+            let mut bytes = tiny(Method::Stdo { chunks: 3 }).to_bytes().unwrap();
+            for (at, v) in edits {
+                let n = bytes.len();
+                bytes[at % n] = v;
+            }
+            if let Some(c) = cut {
+                bytes.truncate(c % (bytes.len() + 1));
+            }
+            if let Ok(pack) = Pack::from_bytes(&bytes) {
+                proptest::prop_assert!(pack.validate().is_ok());
+            }
+        }
+
+        /// Manifests with any sizes, counts and methods: validated before anything is
+        /// allocated from them.
+        #[test]
+        fn any_manifest_numbers_are_checked_before_allocating(
+            frames in proptest::num::usize::ANY, width in proptest::num::usize::ANY, height in proptest::num::usize::ANY,
+            patch in proptest::num::usize::ANY, chunks in 0usize..1024,
+        ) {
+            let single = tiny(Method::Single);
+            let model = format::to_bytes(&single.models[0]).unwrap();
+            let manifest = Manifest { method: Method::Stdo { chunks }, frames, width, height, patch, ..single.manifest };
+            let metadata = HashMap::from([("format".to_string(), FORMAT.to_string()), ("manifest".to_string(), serde_json::to_string(&manifest).unwrap())]);
+            let views = vec![("model.0".to_string(), TensorView::new(Dtype::U8, vec![model.len()], &model).unwrap())];
+            if let Ok(pack) = Pack::from_bytes(&safetensors::serialize(views, Some(metadata)).unwrap()) {
+                proptest::prop_assert!(pack.validate().is_ok() && pack.manifest.frames <= MAX_FRAMES);
+            }
+        }
     }
 }

@@ -69,15 +69,20 @@ pub struct Grid {
 /// Smallest patch side: below this a patch is mostly halo.
 pub const MIN_PATCH: usize = 4;
 
+/// Largest patch side: scoring and evaluation pad every patch to the full side, and the
+/// network's windows grow with it; past this a "patch" is a tile, which tiled dense
+/// upscaling already does better.
+pub const MAX_PATCH: usize = 512;
+
 /// Default patch side in LR pixels: fine enough to follow texture, coarse enough that the
 /// small networks' halos do not dominate (shared windows take care of the rest).
 pub const DEFAULT_PATCH: usize = 32;
 
 impl Grid {
     pub fn new(width: usize, height: usize, patch: usize) -> Result<Self> {
-        crate::imaging::check_dimensions(width, height)?;
-        if patch < MIN_PATCH {
-            return Err(Error::InvalidArgument(format!("patch side {patch} is below the minimum of {MIN_PATCH}")));
+        crate::imaging::check_analysis(width, height)?;
+        if !(MIN_PATCH..=MAX_PATCH).contains(&patch) {
+            return Err(Error::InvalidArgument(format!("patch side {patch} is outside {MIN_PATCH}..={MAX_PATCH}")));
         }
         Ok(Self { width, height, patch, cols: width.div_ceil(patch), rows: height.div_ceil(patch) })
     }
@@ -108,12 +113,26 @@ impl Grid {
         Ok(())
     }
 
-    /// Fails unless every index in `selected` names a patch of this grid.
-    pub fn check_patches(&self, selected: &[usize]) -> Result<()> {
-        match selected.iter().find(|&&i| i >= self.len()) {
-            Some(&bad) => Err(Error::InvalidArgument(format!("patch {bad} is not in a grid of {} patches", self.len()))),
-            None => Ok(()),
+    /// `selected` as a selection of this grid: every index names a patch, each patch
+    /// once (first occurrence kept, so the order still ranks them). A caller's list longer
+    /// than the grid is refused before anything is built from it.
+    pub fn selection(&self, selected: &[usize]) -> Result<Vec<usize>> {
+        if selected.len() > self.len() {
+            return Err(Error::InvalidArgument(format!("{} patches selected in a grid of {}", selected.len(), self.len())));
         }
+        let mut seen = vec![false; self.len()];
+        let mut out = Vec::with_capacity(selected.len());
+        for &i in selected {
+            match seen.get_mut(i) {
+                None => return Err(Error::InvalidArgument(format!("patch {i} is not in a grid of {} patches", self.len()))),
+                Some(true) => {}
+                Some(s) => {
+                    *s = true;
+                    out.push(i);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The same grid in the output image of an `s`-times upscaler.
@@ -142,6 +161,16 @@ mod tests {
             assert!(hits.iter().all(|&n| n == 1), "{w}x{h} / {p}");
         }
         assert!(Grid::new(10, 10, 2).is_err());
+        assert!(Grid::new(10, 10, MAX_PATCH + 1).unwrap_err().to_string().contains("outside 4..=512"));
+        assert!(Grid::new(10, 10, usize::MAX).is_err());
+    }
+
+    #[test]
+    fn a_selection_names_each_patch_once() {
+        let g = Grid::new(16, 8, 4).unwrap();
+        assert_eq!(g.selection(&[5, 1, 5, 7, 1]).unwrap(), [5, 1, 7]);
+        assert!(g.selection(&[8]).unwrap_err().to_string().contains("patch 8 is not in a grid of 8"));
+        assert!(g.selection(&[0; 9]).unwrap_err().to_string().contains("9 patches selected"));
         assert!(Grid::new(0, 10, 8).is_err());
     }
 }

@@ -38,6 +38,7 @@ const GRID_ALPHA: f32 = 0.35;
 /// output): every patch tinted by its score's rank with `heat_opacity` (0: no heatmap),
 /// grid lines, and the `selected` patches outlined two pixels wide.
 pub fn layer(grid: &Grid, scores: &[f32], selected: &[usize], heat_opacity: f32) -> Result<RgbaImage> {
+    crate::imaging::check_analysis(grid.width, grid.height)?;
     if scores.len() != grid.len() {
         return Err(Error::InvalidArgument(format!("overlay: {} scores for a grid of {} patches", scores.len(), grid.len())));
     }

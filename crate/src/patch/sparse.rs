@@ -161,7 +161,7 @@ impl Upscaler {
     ) -> Result<RgbaImage> {
         let (ow, oh) = self.output_size(lr.width, lr.height)?;
         grid.check(lr)?;
-        grid.check_patches(selected)?;
+        let selected = &grid.selection(selected)?;
         if (base.width, base.height) != (ow, oh) {
             return Err(Error::InvalidArgument(format!("the base is {}x{}, the output {ow}x{oh}", base.width, base.height)));
         }
@@ -195,6 +195,11 @@ impl Upscaler {
             let per_batch = ((self.max_tensor_bytes() / (bpp * (w.width * w.height) as u64).max(1)) as usize).max(1);
             batches.extend(same.chunks(per_batch));
         }
+        // The selected patches of each window, so writing them back is linear.
+        let mut patches_of = vec![Vec::new(); plan.windows.len()];
+        for (k, &w) in plan.window_of.iter().enumerate() {
+            patches_of[w].push(k);
+        }
         let mut sr = vec![0f32; 3 * ow * oh];
         for (b, batch) in batches.iter().enumerate() {
             let (sw, sh) = key(batch[0]);
@@ -210,7 +215,7 @@ impl Upscaler {
                 let out_win = &planes[n * 3 * ww * wh..(n + 1) * 3 * ww * wh];
                 let win = plan.windows[w];
                 let (x0, y0) = ((win.x + drop[0]) * s, (win.y + drop[1]) * s);
-                for k in (0..selected.len()).filter(|&k| plan.window_of[k] == w) {
+                for &k in &patches_of[w] {
                     let (_, ring) = reach(grid.rect(selected[k]), win, s, band);
                     for y in ring.y..ring.y + ring.height {
                         for x in ring.x..ring.x + ring.width {

@@ -4,6 +4,8 @@
 //! texture, so neighbours share one window whenever that computes fewer pixels than
 //! separate windows would: their halos overlap instead of being paid twice.
 
+use std::collections::HashMap;
+
 use super::Grid;
 use crate::imaging::Region;
 
@@ -48,10 +50,6 @@ impl Cells {
         Cells { c0: self.c0.min(o.c0), r0: self.r0.min(o.r0), c1: self.c1.max(o.c1), r1: self.r1.max(o.r1) }
     }
 
-    fn contains(self, o: Cells) -> bool {
-        self.c0 <= o.c0 && self.r0 <= o.r0 && self.c1 >= o.c1 && self.r1 >= o.r1
-    }
-
     /// The image pixels these cells cover.
     fn region(self, grid: &Grid) -> Region {
         let (a, b) = (grid.rect(self.r0 * grid.cols + self.c0), grid.rect(self.r1 * grid.cols + self.c1));
@@ -71,7 +69,12 @@ pub fn window(core: Region, halo: usize, image: (usize, usize)) -> Region {
 
 /// Groups the `selected` patches of `grid` into windows with a `halo`: two groups merge
 /// when one window over both costs no more pixels than their two windows, as long as the
-/// merged core fits in `max_side` x `max_side` (the tile the device can hold).
+/// merged core fits in `max_side` x `max_side` (the tile the device can hold), until no two
+/// groups would.
+///
+/// Near-linear: groups further apart than a merged core may span never merge, so each is
+/// compared only with the groups in its own and the eight neighbouring buckets of that
+/// span, and a group is compared again only after it grew.
 pub fn plan(grid: &Grid, selected: &[usize], halo: usize, max_side: usize) -> Plan {
     let image = (grid.width, grid.height);
     let cost = |c: Cells| {
@@ -82,32 +85,72 @@ pub fn plan(grid: &Grid, selected: &[usize], halo: usize, max_side: usize) -> Pl
         let r = c.region(grid);
         r.width.max(r.height) <= max_side.max(grid.patch)
     };
-    let mut groups: Vec<Cells> = selected.iter().map(|&i| Cells::of(grid, i)).collect();
-    let mut merged = true;
-    while merged {
-        merged = false;
-        let mut i = 0;
-        while i < groups.len() {
-            let mut j = i + 1;
-            while j < groups.len() {
-                let u = groups[i].union(groups[j]);
-                if fits(u) && cost(u) <= cost(groups[i]) + cost(groups[j]) {
-                    groups[i] = u;
-                    groups.swap_remove(j);
-                    merged = true;
-                    j = i + 1;
-                } else {
-                    j += 1;
-                }
-            }
-            i += 1;
+    // Cells a merged core spans at most (the last row and column may be narrower: one more).
+    let span = max_side.max(grid.patch) / grid.patch + 1;
+    let key = |c: Cells| (c.c0 / span, c.r0 / span);
+    let mut groups: Vec<Option<Cells>> = selected.iter().map(|&i| Some(Cells::of(grid, i))).collect();
+    // Which group each patch was merged into, followed to the group that holds it now.
+    let mut parent: Vec<usize> = (0..selected.len()).collect();
+    let mut buckets: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
+    for (g, c) in groups.iter().enumerate() {
+        if let Some(c) = c {
+            buckets.entry(key(*c)).or_default().push(g);
         }
     }
-    let window_of = selected
-        .iter()
-        .map(|&i| groups.iter().position(|g| g.contains(Cells::of(grid, i))).unwrap_or_default())
+    let mut work: Vec<usize> = (0..groups.len()).rev().collect();
+    while let Some(i) = work.pop() {
+        let Some(a) = groups[i] else { continue };
+        let (bx, by) = key(a);
+        let mut partner = None;
+        'search: for x in bx.saturating_sub(1)..=bx + 1 {
+            for y in by.saturating_sub(1)..=by + 1 {
+                for &j in buckets.get(&(x, y)).map(Vec::as_slice).unwrap_or_default() {
+                    let Some(b) = groups[j].filter(|_| j != i) else { continue };
+                    let u = a.union(b);
+                    if fits(u) && cost(u) <= cost(a) + cost(b) {
+                        partner = Some((j, b, u));
+                        break 'search;
+                    }
+                }
+            }
+        }
+        if let Some((j, b, u)) = partner {
+            for (g, c) in [(j, b), (i, a)] {
+                if let Some(bucket) = buckets.get_mut(&key(c)) {
+                    bucket.retain(|&x| x != g);
+                }
+            }
+            groups[j] = None;
+            groups[i] = Some(u);
+            parent[j] = i;
+            buckets.entry(key(u)).or_default().push(i);
+            work.push(i);
+        }
+    }
+    let mut index = vec![usize::MAX; groups.len()];
+    let mut cores = Vec::new();
+    for (g, c) in groups.iter().enumerate() {
+        if let Some(c) = c {
+            index[g] = cores.len();
+            cores.push(c.region(grid));
+        }
+    }
+    let window_of = (0..selected.len())
+        .map(|k| {
+            let mut g = k;
+            while parent[g] != g {
+                g = parent[g];
+            }
+            // Shorten the chain for the patches after this one.
+            let mut h = k;
+            while parent[h] != g {
+                let next = parent[h];
+                parent[h] = g;
+                h = next;
+            }
+            index[g]
+        })
         .collect();
-    let cores: Vec<Region> = groups.iter().map(|g| g.region(grid)).collect();
     Plan { windows: cores.iter().map(|&c| window(c, halo, image)).collect(), cores, window_of }
 }
 
@@ -152,6 +195,33 @@ mod tests {
                 assert!(r.x + r.width + 8 <= w.x + w.width || w.x + w.width == 160);
                 assert!(r.y >= w.y + 8 || w.y == 0);
                 assert!(r.y + r.height + 8 <= w.y + w.height || w.y + w.height == 80);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Any selection of any grid: every selected patch lies in its window with the halo
+        /// around it (or the image border), and no window is larger than the cap allows.
+        #[test]
+        fn every_selected_patch_gets_a_window_with_its_halo(
+            (w, h, p) in (8usize..200, 8usize..200, 4usize..40),
+            picks in proptest::collection::vec(proptest::num::usize::ANY, 0..60),
+            halo in 0usize..20, max_side in 8usize..128,
+        ) {
+            let grid = Grid::new(w, h, p).unwrap();
+            let selected = grid.selection(&picks.iter().take(grid.len()).map(|i| i % grid.len()).collect::<Vec<_>>()).unwrap();
+            let plan = plan(&grid, &selected, halo, max_side);
+            proptest::prop_assert_eq!(plan.window_of.len(), selected.len());
+            for (k, &i) in selected.iter().enumerate() {
+                let (r, win) = (grid.rect(i), plan.windows[plan.window_of[k]]);
+                proptest::prop_assert!(win.x + win.width <= w && win.y + win.height <= h);
+                proptest::prop_assert!(r.x >= win.x + halo || win.x == 0);
+                proptest::prop_assert!(r.x + r.width + halo <= win.x + win.width || win.x + win.width == w);
+                proptest::prop_assert!(r.y >= win.y + halo || win.y == 0);
+                proptest::prop_assert!(r.y + r.height + halo <= win.y + win.height || win.y + win.height == h);
+            }
+            for core in &plan.cores {
+                proptest::prop_assert!(core.width.max(core.height) <= max_side.max(p));
             }
         }
     }

@@ -12,6 +12,14 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::imaging::{MAX_SIDE, RgbaImage};
 
+/// What ffmpeg may read: local files only (no network, no playlists reaching elsewhere)
+/// through the demuxers of the extensions below. Given before every `-i`.
+const INPUT_ONLY: [&str; 4] = ["-protocol_whitelist", "file", "-format_whitelist", "mov,matroska,avi,yuv4mpegpipe"];
+
+/// Decoded bytes (RGBA) one call may hold: 4 GiB, about a thousand 720p frames. More is
+/// refused before ffmpeg runs, since its output is collected in memory.
+pub const MAX_DECODED_BYTES: usize = 1 << 32;
+
 /// File extensions treated as video.
 pub const EXTENSIONS: [&str; 7] = ["mp4", "mkv", "webm", "mov", "avi", "y4m", "m4v"];
 
@@ -28,33 +36,60 @@ fn run(program: &str, args: &[&str], path: &Path) -> Result<Vec<u8>> {
     Ok(out.stdout)
 }
 
+/// The path as ffmpeg's input, refused unless it is a regular file: a path from a pack's
+/// manifest could name a device, a fifo or a URL.
+fn input(path: &Path) -> Result<&str> {
+    let file = path.to_str().ok_or_else(|| Error::Decode(format!("{}: the path is not UTF-8", path.display())))?;
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(file),
+        Ok(_) => Err(Error::Decode(format!("{}: not a regular file", path.display()))),
+        Err(e) => Err(Error::io(format!("reading {}", path.display()), e)),
+    }
+}
+
+/// ffprobe's `-show_entries` of the first video stream, as CSV.
+fn probe(path: &Path, entries: &str) -> Result<String> {
+    let file = input(path)?;
+    let mut args = vec!["-v", "error"];
+    args.extend(INPUT_ONLY);
+    args.extend(["-select_streams", "v:0", "-show_entries", entries, "-of", "csv=p=0", file]);
+    Ok(String::from_utf8_lossy(&run("ffprobe", &args, path)?).trim().to_string())
+}
+
 /// Frames per second of the first video stream.
 pub fn frame_rate(path: &Path) -> Result<f64> {
-    let file = path.to_str().ok_or_else(|| Error::Decode(format!("{}: the path is not UTF-8", path.display())))?;
-    let out = run("ffprobe", &["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=r_frame_rate", "-of", "csv=p=0", file], path)?;
-    let text = String::from_utf8_lossy(&out);
-    let rate = match text.trim().split_once('/') {
+    let text = probe(path, "stream=r_frame_rate")?;
+    let rate = match text.split_once('/') {
         Some((n, d)) => n.parse::<f64>().ok().zip(d.parse::<f64>().ok()).map(|(n, d)| n / d),
-        None => text.trim().parse().ok(),
+        None => text.parse().ok(),
     };
     rate.filter(|r| r.is_finite() && *r > 0.0).ok_or_else(|| Error::Decode(format!("{}: no frame rate (ffprobe said `{}`)", path.display(), text.trim())))
 }
 
 /// Every `every`-th frame of the video at `path`, at most `max` of them, as RGBA.
 pub fn frames(path: &Path, every: usize, max: usize) -> Result<Vec<RgbaImage>> {
-    let file = path.to_str().ok_or_else(|| Error::Decode(format!("{}: the path is not UTF-8", path.display())))?;
-    let probe = run("ffprobe", &["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "csv=p=0", file], path)?;
-    let probe = String::from_utf8_lossy(&probe);
-    let dims: Vec<usize> = probe.trim().split(',').filter_map(|v| v.trim().parse().ok()).collect();
+    let file = input(path)?;
+    let probe = probe(path, "stream=width,height")?;
+    let dims: Vec<usize> = probe.split(',').filter_map(|v| v.trim().parse().ok()).collect();
     let [w, h] = dims[..] else {
-        return Err(Error::Decode(format!("{}: no video stream (ffprobe said `{}`)", path.display(), probe.trim())));
+        return Err(Error::Decode(format!("{}: no video stream (ffprobe said `{probe}`)", path.display())));
     };
     if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
         return Err(Error::Decode(format!("{}: {w}x{h} video is not supported", path.display())));
     }
+    let max = max.max(1);
+    if max.checked_mul(w * h * 4).is_none_or(|b| b > MAX_DECODED_BYTES) {
+        return Err(Error::InvalidArgument(format!(
+            "{}: {max} frames of {w}x{h} are more than {MAX_DECODED_BYTES} bytes decoded; ask for fewer",
+            path.display()
+        )));
+    }
     let select = format!("select=not(mod(n\\,{}))", every.max(1));
-    let count = max.max(1).to_string();
-    let raw = run("ffmpeg", &["-v", "error", "-i", file, "-vf", &select, "-fps_mode", "passthrough", "-frames:v", &count, "-f", "rawvideo", "-pix_fmt", "rgba", "-"], path)?;
+    let count = max.to_string();
+    let mut args = vec!["-v", "error"];
+    args.extend(INPUT_ONLY);
+    args.extend(["-i", file, "-vf", &select, "-fps_mode", "passthrough", "-frames:v", &count, "-f", "rawvideo", "-pix_fmt", "rgba", "-"]);
+    let raw = run("ffmpeg", &args, path)?;
     let size = w * h * 4;
     if raw.is_empty() || raw.len() % size != 0 {
         return Err(Error::Decode(format!("{}: ffmpeg returned {} bytes, not whole {w}x{h} frames", path.display(), raw.len())));
@@ -122,11 +157,12 @@ pub fn encode(frames: &[RgbaImage], encoding: Encoding) -> Result<Vec<u8>> {
     std::fs::read(&out.0).map_err(|e| Error::io("reading the encoded video", e))
 }
 
-/// Every frame of a video held in memory (a pack's LR video).
-pub fn decode(bytes: &[u8]) -> Result<Vec<RgbaImage>> {
+/// The first `max` frames of a video held in memory (a pack's LR video, whose manifest
+/// says how many it has).
+pub fn decode(bytes: &[u8], max: usize) -> Result<Vec<RgbaImage>> {
     let file = TempFile::new("mp4");
     std::fs::write(&file.0, bytes).map_err(|e| Error::io("writing a temporary video", e))?;
-    frames(&file.0, 1, 1 << 30)
+    frames(&file.0, 1, max)
 }
 
 fn missing_or(program: &str, e: std::io::Error) -> Error {
@@ -169,11 +205,21 @@ mod tests {
         // Encoded and decoded again: same count and size, close to the original.
         let even: Vec<_> = all.iter().map(|f| f.crop(40, 24).unwrap()).collect();
         let mp4 = encode(&even, Encoding { fps: 10.0, crf: 10 }).unwrap();
-        let back = decode(&mp4).unwrap();
+        let back = decode(&mp4, 6).unwrap();
         assert_eq!(back.len(), 6);
+        assert_eq!(decode(&mp4, 4).unwrap().len(), 4);
         assert_eq!((back[3].width, back[3].height), (40, 24));
         assert!(crate::imaging::metrics::psnr_rgb(&back[3], &even[3], 0).unwrap() > 20.0);
-        assert!(decode(b"not a video").is_err());
+        assert!(decode(b"not a video", 6).is_err());
+        // Only regular files, only local ones, only the video demuxers, and no more decoded
+        // bytes than the cap: a path from a pack is not trusted.
+        assert!(frames(Path::new("/dev/zero"), 1, 1).unwrap_err().to_string().contains("not a regular file"));
+        assert!(frames(&dir, 1, 1).unwrap_err().to_string().contains("not a regular file"));
+        let playlist = dir.join("list.mp4");
+        std::fs::write(&playlist, format!("ffconcat version 1.0\nfile '{}'\n", clip.display())).unwrap();
+        assert!(frames(&playlist, 1, 1).unwrap_err().to_string().contains("could not decode"));
+        let err = frames(&clip, 1, MAX_DECODED_BYTES / (40 * 24 * 4) + 1).unwrap_err().to_string();
+        assert!(err.contains("more than 4294967296 bytes decoded"), "{err}");
         std::fs::remove_dir_all(&dir).ok();
     }
 }

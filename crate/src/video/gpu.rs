@@ -316,7 +316,7 @@ mod tests {
 
         let model = espcn::build(2, 7).unwrap();
         for tile in [64, 16] {
-            let up = Upscaler::new(&model, backend.clone()).unwrap().with_tile_size(tile);
+            let up = Upscaler::new(&model, backend.clone()).unwrap().with_tile_size(tile).unwrap();
             let want = pollster::block_on(up.upscale(&img, &mut Silent)).unwrap();
             let y = up.upscale_tensor(x.clone()).unwrap();
             let out = frames.texture(80, 48, wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC);

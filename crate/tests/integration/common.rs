@@ -63,7 +63,7 @@ impl Bundled {
     pub fn convert(&self) -> ModelFile {
         let json = self.package_dir().join(self.model_json);
         let dir = json.parent().unwrap().to_path_buf();
-        tfjs::load(&read(&json), |shard| Ok(read(dir.join(shard))), &self.options()).unwrap()
+        tfjs::load(&read(&json), |shard, _| Ok(read(dir.join(shard))), &self.options()).unwrap()
     }
 
     pub fn path(&self) -> PathBuf {

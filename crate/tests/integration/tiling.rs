@@ -17,8 +17,8 @@ fn textured(w: usize, h: usize) -> RgbaImage {
 }
 
 fn max_difference(model: &ModelFile, img: &RgbaImage, tile: usize) -> u8 {
-    let whole = Upscaler::new(model, Backend::cpu()).unwrap().with_tile_size(4096);
-    let tiled = Upscaler::new(model, Backend::cpu()).unwrap().with_tile_size(tile);
+    let whole = Upscaler::new(model, Backend::cpu()).unwrap().with_tile_size(img.width.max(img.height)).unwrap();
+    let tiled = Upscaler::new(model, Backend::cpu()).unwrap().with_tile_size(tile).unwrap();
     assert_eq!(whole.tiles(img.width, img.height).len(), 1);
     assert!(tiled.tiles(img.width, img.height).len() > 4);
     let a = pollster::block_on(whole.upscale(img, &mut Silent)).unwrap();
@@ -39,7 +39,7 @@ fn tiled_equals_whole_for_rdn() {
 #[test]
 fn bicubic_tiles_equal_the_cpu_resize() {
     let img = textured(45, 33);
-    let up = Upscaler::new(&ticketsr::model::bicubic(2).unwrap(), Backend::cpu()).unwrap().with_tile_size(16);
+    let up = Upscaler::new(&ticketsr::model::bicubic(2).unwrap(), Backend::cpu()).unwrap().with_tile_size(16).unwrap();
     let gpu = pollster::block_on(up.upscale(&img, &mut Silent)).unwrap();
     let cpu = ticketsr::imaging::bicubic::resize(&img, 90, 66).unwrap();
     assert!(gpu.data.iter().zip(&cpu.data).all(|(a, b)| a.abs_diff(*b) <= 1));

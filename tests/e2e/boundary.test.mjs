@@ -1,0 +1,83 @@
+// The JS boundary, swept with hostile input (issue 17): every entry point given absurd
+// sizes, counts, options and bytes rejects with an Error that names the problem, and the
+// module still upscales afterwards (the wasm aborts on a panic, which would end it). Small
+// inputs on the CPU backend: about a second of work.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { start } from './browser.mjs';
+
+let env;
+before(async () => { env = await start(); });
+after(async () => { await env?.stop(); });
+
+test('every entry point refuses hostile input with an Error and the module survives', async () => {
+  const page = await env.browser.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(`${env.base}/web/bench.html`);
+  const results = await page.evaluate(async () => {
+    await window.ticketsrBench.ready;
+    const m = await import('../pkg/ticketsr.js');
+    const image = (w, h) => ({ width: w, height: h, data: new Uint8ClampedArray(w * h * 4).map((_, i) => (i * 37) % 256) });
+    const img = image(16, 16);
+    const model = new Uint8Array(await (await fetch('models/ticketsr-espcn-x2.safetensors')).arrayBuffer());
+    const up = await m.Upscaler.create(model, { backend: 'cpu' });
+    const cases = {
+      'image claiming 1e6 x 1e6': () => up.upscale({ width: 1e6, height: 1e6, data: new Uint8Array(4) }, {}),
+      'image data of the wrong length': () => up.upscale({ width: 16, height: 16, data: new Uint8Array(10) }, {}),
+      'image side not an integer': () => up.upscale({ width: 1.5, height: 16, data: new Uint8Array(96) }, {}),
+      'patchSize 1e9': () => up.upscale(img, { keep: 0.5, patchSize: 1e9 }),
+      'patchSize 2^31 when scoring': () => up.scorePatches(img, { patchSize: 2 ** 31 }),
+      'selected longer than the grid': () => up.upscale(img, { selected: new Uint32Array(100), patchSize: 8 }),
+      'selected with 2^25 entries': () => up.upscale(img, { selected: new Uint32Array(2 ** 25), patchSize: 8 }),
+      'selected outside the grid': () => up.upscale(img, { selected: [0, 4], patchSize: 8 }),
+      'keep and selected together': () => up.upscale(img, { keep: 0.5, selected: [0] }),
+      'a misspelt option': () => m.Upscaler.create(model, { backend: 'cpu', tilesize: 8 }),
+      'tileSize 1e9': () => m.Upscaler.create(model, { backend: 'cpu', tileSize: 1e9 }),
+      'tileSize 0': () => m.Upscaler.create(model, { backend: 'cpu', tileSize: 0 }),
+      'a corrupt model': () => m.Upscaler.create(model.slice(0, 100), { backend: 'cpu' }),
+      'bytes that are not a model': () => m.Upscaler.create(new Uint8Array(64).fill(255), { backend: 'cpu' }),
+      'bicubic x1000': () => m.Upscaler.bicubic(1000, { backend: 'cpu' }),
+      'a corrupt pack': () => m.ContentPack.load(model, { backend: 'cpu' }),
+      'patchWork with a huge patch': () => up.patchWork(16, 16, 1e9, []),
+      'patchWork outside the grid': () => up.patchWork(16, 16, 8, [99]),
+      'downscale x1000': () => m.downscale(img, 1000),
+      'metrics of different sizes': () => m.metrics(img, image(8, 8), 0),
+      'metrics shaving everything': () => m.metrics(img, img, 8),
+      'patchGains with patch 0': () => m.patchGains(img, img, img, 2, 0),
+      'an overlay of a 16384 grid x8': () => m.ticketOverlay({ width: 16384, height: 16384, patch: 512, cols: 32, rows: 32 }, 8, new Float32Array(1024), [], 0.5),
+      'selectPatches keep NaN': () => m.selectPatches([1, 2, 3], { keep: NaN }),
+      'selectPatches with no scores': () => m.selectPatches(null, { keep: 0.5 }),
+      'prune with sparsity 7': () => m.prune(model, { method: 'channel', sparsity: 7 }),
+      'prune a corrupt model': () => m.prune(model.slice(0, 50), { method: 'magnitude', sparsity: 0.5 }),
+      'exportOnnx of garbage': () => m.exportOnnx(new Uint8Array(8)),
+      'a stream frame of 1e6 x 1e6': () => up.stream().next({ width: 1e6, height: 1e6, data: new Uint8Array(4) }, {}),
+      'a stream frame with a huge patch': () => up.stream().next(img, { patchSize: 1e9 }),
+    };
+    const out = {};
+    for (const [name, call] of Object.entries(cases)) {
+      try {
+        await call();
+        out[name] = 'accepted';
+      } catch (e) {
+        out[name] = e instanceof Error ? `Error: ${e.message}` : `not an Error: ${String(e)}`;
+      }
+    }
+    // Still alive: the same upscaler and a new one both work.
+    const after = await up.upscale(img, { keep: 0.5, patchSize: 8 });
+    const again = await (await m.Upscaler.create(model, { backend: 'cpu' })).upscale(img, {});
+    return { out, alive: [after.width, after.height, again.width, again.height] };
+  });
+  const wrong = Object.entries(results.out).filter(([, result]) => !result.startsWith('Error: '));
+  assert.deepEqual(wrong, [], 'every case rejects with an Error');
+  // The refusals that name their limit.
+  assert.match(results.out['patchSize 1e9'], /outside 4\.\.=512/);
+  assert.match(results.out['selected with 2^25 entries'], /more than 16777216/);
+  assert.match(results.out['selected longer than the grid'], /100 patches selected in a grid of 4/);
+  assert.match(results.out['tileSize 1e9'], /tile side 1000000000/);
+  assert.match(results.out['a misspelt option'], /unknown option `tilesize`/);
+  assert.match(results.out['an overlay of a 16384 grid x8'], /more than 64 Mi pixels|more than 16384 pixels|sides larger/);
+  assert.deepEqual(results.alive, [32, 32, 32, 32]);
+  assert.deepEqual(pageErrors, []);
+  await page.close();
+});
