@@ -235,6 +235,24 @@ impl Graph {
             shapes.push(shape);
             reach.push(r);
         }
+        // A parameter no node reads would still be loaded and expanded: refused, so that
+        // the work cap above also bounds the weights a file makes us hold.
+        let mut used = vec![false; self.params.len()];
+        for node in &self.nodes {
+            match &node.op {
+                Op::Conv2d { weight, bias, .. } => {
+                    used[*weight] = true;
+                    if let Some(b) = bias {
+                        used[*b] = true;
+                    }
+                }
+                Op::Prelu { alpha } => used[*alpha] = true,
+                _ => {}
+            }
+        }
+        if let Some(p) = used.iter().position(|u| !u) {
+            return Err(Error::model(format!("parameter `{}` is read by no node", self.params[p].name)));
+        }
         if inputs_seen != 1 {
             return Err(Error::model(format!("graph must have exactly one input node, has {inputs_seen}")));
         }
@@ -360,5 +378,12 @@ mod tests {
         }
         y = b.conv("out", y, 512, 3, 3, false);
         assert!(b.finish(y).analyze().unwrap_err().to_string().contains("multiply-adds per input pixel"));
+        // A parameter no node reads.
+        let mut b = GraphBuilder::new();
+        let x = b.input();
+        let c = b.conv("c", x, 3, 3, 3, true);
+        let mut g = b.finish(c);
+        g.params.push(crate::graph::ParamSpec { name: "stray".into(), shape: vec![1 << 20] });
+        assert!(g.analyze().unwrap_err().to_string().contains("`stray` is read by no node"));
     }
 }
