@@ -257,16 +257,27 @@ fn refuse_unknown_fields<T: DeserializeOwned>(object: &JsValue, name: &str) -> R
     }
     let mut fields: &'static [&'static str] = &[];
     let _ = T::deserialize(Fields(&mut fields));
+    refuse_unknown_keys(object, name, fields)
+}
+
+/// Refuses keys of a JS object that are not in `known`: a misspelt option is an error, not
+/// an option silently ignored.
+fn refuse_unknown_keys(object: &JsValue, name: &str, known: &[&str]) -> Result<()> {
     if !object.is_object() {
         return Ok(());
     }
     for key in js_sys::Object::keys(object.unchecked_ref::<js_sys::Object>()).iter().filter_map(|k| k.as_string()) {
-        if !fields.contains(&key.as_str()) {
-            return Err(Error::InvalidArgument(format!("{name}: unknown option `{key}` (known: {})", fields.join(", "))));
+        if !known.contains(&key.as_str()) {
+            return Err(Error::InvalidArgument(format!("{name}: unknown option `{key}` (known: {})", known.join(", "))));
         }
     }
     Ok(())
 }
+
+/// The keys of `UpscaleOptions` and `FrameOptions` (TYPES above), read field by field below
+/// until issue 16 declares them as serde types (then [`refuse_unknown_fields`] takes over).
+const UPSCALE_KEYS: [&str; 9] = ["onProgress", "signal", "keep", "selected", "budgetMs", "cost", "patchSize", "scorer", "seed"];
+const FRAME_KEYS: [&str; 6] = ["onProgress", "signal", "patchSize", "keep", "scorer", "reuse"];
 
 /// Fails unless the browser exposes WebGPU and grants an adapter; checked here so that a
 /// missing GPU is an error to fall back from, never a panic inside the runtime.
@@ -460,6 +471,7 @@ impl Upscaler {
         #[wasm_bindgen(unchecked_param_type = "UpscaleOptions")] options: JsValue,
     ) -> Promise {
         let prepared = self.get().and_then(|up| {
+            refuse_unknown_keys(&options, "options", &UPSCALE_KEYS)?;
             let progress = JsProgress::from_options(&options)?;
             progress.check()?;
             let img = read_image(&image)?;
@@ -681,6 +693,7 @@ impl VideoStream {
     ) -> Promise {
         let prepared = (|| {
             let up = occupant(&self.upscaler)?;
+            refuse_unknown_keys(&options, "options", &FRAME_KEYS)?;
             let defaults = FrameOptions::default();
             let opts = FrameOptions {
                 patch_size: field(&options, "patchSize")?.unwrap_or(defaults.patch_size),

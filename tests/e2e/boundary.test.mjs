@@ -33,6 +33,8 @@ test('every entry point refuses hostile input with an Error and the module survi
       'selected outside the grid': () => up.upscale(img, { selected: [0, 4], patchSize: 8 }),
       'keep and selected together': () => up.upscale(img, { keep: 0.5, selected: [0] }),
       'a misspelt option': () => m.Upscaler.create(model, { backend: 'cpu', tilesize: 8 }),
+      'a misspelt upscale option': () => up.upscale(img, { keep: 0.5, patchsize: 8 }),
+      'a misspelt frame option': () => up.stream().next(img, { reuse: 6, kep: 0.5 }),
       'tileSize 1e9': () => m.Upscaler.create(model, { backend: 'cpu', tileSize: 1e9 }),
       'tileSize 0': () => m.Upscaler.create(model, { backend: 'cpu', tileSize: 0 }),
       'a corrupt model': () => m.Upscaler.create(model.slice(0, 100), { backend: 'cpu' }),
@@ -76,6 +78,8 @@ test('every entry point refuses hostile input with an Error and the module survi
   assert.match(results.out['selected longer than the grid'], /100 patches selected in a grid of 4/);
   assert.match(results.out['tileSize 1e9'], /tile side 1000000000/);
   assert.match(results.out['a misspelt option'], /unknown option `tilesize`/);
+  assert.match(results.out['a misspelt upscale option'], /unknown option `patchsize`/);
+  assert.match(results.out['a misspelt frame option'], /unknown option `kep`/);
   assert.match(results.out['an overlay of a 16384 grid x8'], /more than 64 Mi pixels|more than 16384 pixels|sides larger/);
   assert.deepEqual(results.alive, [32, 32, 32, 32]);
   assert.deepEqual(pageErrors, []);
