@@ -75,7 +75,7 @@ phase "setup" scripts/setup.sh
 background "wasm build" bash -c 'scripts/build-web.sh module && touch "$0" &&
   cargo build --release --target wasm32-unknown-unknown -p ticketsr --example browser' "$logs/module.built"
 background "browser package" bash -c 'until [ -e "$0" ]; do [ -e "$1" ] && exit 1; sleep 1; done
-  scripts/build-web.sh package' "$logs/module.built" "$logs/bg-wasm-build.rc"
+  scripts/build-web.sh package' "$logs/module.built" "$logs/bg-$(slug "wasm build").rc"
 phase "native build" cargo test -p ticketsr --no-run
 phase "native tests" cargo nextest run -p ticketsr
 wait_background "wasm build"

@@ -57,7 +57,7 @@ impl Upscaler {
         // Every parameter is one buffer on the device: one over its binding limit would
         // reach the GPU as a validation error, which cubecl turns into a panic.
         let max = backend.info.max_tensor_bytes;
-        if let Some(p) = model.graph.params.iter().find(|p| p.shape.iter().product::<usize>() as u64 * 4 > max) {
+        if let Some(p) = model.graph.params.iter().find(|p| p.len() as u64 * 4 > max) {
             return Err(Error::model(format!("parameter `{}` {:?} needs more than the {max} bytes this device holds in one buffer", p.name, p.shape)));
         }
         let network = model.network(&backend.device)?;

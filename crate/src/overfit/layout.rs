@@ -5,7 +5,7 @@ use super::Method;
 use super::split::{DEEP, SHALLOW};
 use crate::error::{Error, Result};
 use crate::imaging::Region;
-use crate::patch::{Grid, MAX_PATCH, MIN_PATCH};
+use crate::patch::Grid;
 
 /// Models one layout can name: map entries are bytes.
 pub const MAX_MODELS: usize = 256;
@@ -34,9 +34,7 @@ impl Layout {
         if !(1..=MAX_MODELS).contains(&method.models()) {
             return Err(Error::InvalidArgument(format!("{} has {} models; a layout holds 1..={MAX_MODELS}", method.name(), method.models())));
         }
-        if !(MIN_PATCH..=MAX_PATCH).contains(&patch) {
-            return Err(Error::InvalidArgument(format!("patch side {patch} is outside {MIN_PATCH}..={MAX_PATCH}")));
-        }
+        crate::patch::check_side(patch)?;
         let layout = Self { method, patch, width, height };
         let unit = layout.unit();
         if !width.is_multiple_of(unit) || !height.is_multiple_of(unit) {

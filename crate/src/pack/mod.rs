@@ -219,6 +219,14 @@ mod tests {
         Pack { manifest, models: (0..method.models() as u64).map(model).collect(), maps, video: vec![0, 0, 0, 24, b'f', b't', b'y', b'p'] }
     }
 
+    /// A pack of one model file and whatever `manifest` claims, with no maps or video: what
+    /// a lying file looks like to the loader.
+    fn one_model_pack(manifest: &Manifest, model: &[u8]) -> Vec<u8> {
+        let metadata = HashMap::from([("format".to_string(), FORMAT.to_string()), ("manifest".to_string(), serde_json::to_string(manifest).unwrap())]);
+        let views = vec![("model.0".to_string(), TensorView::new(Dtype::U8, vec![model.len()], model).unwrap())];
+        safetensors::serialize(views, Some(metadata)).unwrap()
+    }
+
     #[test]
     fn chunk_and_split_maps_round_trip() {
         for method in [Method::Stdo { chunks: 3 }, Method::Stdo { chunks: 4 }, Method::DyDca { threshold: 40.0 }, Method::Single] {
@@ -250,25 +258,17 @@ mod tests {
         // A manifest claiming absurdly many frames (a single model has no maps to check).
         let single = tiny(Method::Single);
         let model = format::to_bytes(&single.models[0]).unwrap();
-        let manifest = Manifest { frames: MAX_FRAMES + 1, ..single.manifest };
-        let metadata = HashMap::from([("format".to_string(), FORMAT.to_string()), ("manifest".to_string(), serde_json::to_string(&manifest).unwrap())]);
-        let views = vec![("model.0".to_string(), TensorView::new(Dtype::U8, vec![model.len()], &model).unwrap())];
-        let huge = safetensors::serialize(views, Some(metadata)).unwrap();
+        let huge = one_model_pack(&Manifest { frames: MAX_FRAMES + 1, ..single.manifest }, &model);
         assert!(err(&huge).contains("more than a pack holds"));
         // One chunk packs its maps to no bytes, whatever the frame count claims: the claim
         // is refused before anything is allocated.
         let one = Pack { models: vec![single.models[0].clone()], ..tiny(Method::Stdo { chunks: 1 }) };
-        let claim = Manifest { frames: MAX_FRAMES, width: 4096, height: 4096, ..one.manifest.clone() };
-        let metadata = HashMap::from([("format".to_string(), FORMAT.to_string()), ("manifest".to_string(), serde_json::to_string(&claim).unwrap())]);
-        let views = vec![("model.0".to_string(), TensorView::new(Dtype::U8, vec![model.len()], &model).unwrap())];
-        let lying = safetensors::serialize(views, Some(metadata)).unwrap();
+        let lying = one_model_pack(&Manifest { frames: MAX_FRAMES, width: 4096, height: 4096, ..one.manifest.clone() }, &model);
         let e = err(&lying);
         assert!(e.contains("map entries are more than a pack holds"), "{e}");
         // More models than a map byte can name.
         let many = Manifest { method: Method::Stdo { chunks: 300 }, ..one.manifest };
-        let metadata = HashMap::from([("format".to_string(), FORMAT.to_string()), ("manifest".to_string(), serde_json::to_string(&many).unwrap())]);
-        let views = vec![("model.0".to_string(), TensorView::new(Dtype::U8, vec![model.len()], &model).unwrap())];
-        assert!(err(&safetensors::serialize(views, Some(metadata)).unwrap()).contains("1..=256"));
+        assert!(err(&one_model_pack(&many, &model)).contains("1..=256"));
         // A newer version is named as such.
         let mut newer = bytes.clone();
         let at = newer.windows(FORMAT.len()).position(|w| w == FORMAT.as_bytes()).unwrap();
@@ -308,9 +308,7 @@ mod tests {
             let single = tiny(Method::Single);
             let model = format::to_bytes(&single.models[0]).unwrap();
             let manifest = Manifest { method: Method::Stdo { chunks }, frames, width, height, patch, ..single.manifest };
-            let metadata = HashMap::from([("format".to_string(), FORMAT.to_string()), ("manifest".to_string(), serde_json::to_string(&manifest).unwrap())]);
-            let views = vec![("model.0".to_string(), TensorView::new(Dtype::U8, vec![model.len()], &model).unwrap())];
-            if let Ok(pack) = Pack::from_bytes(&safetensors::serialize(views, Some(metadata)).unwrap()) {
+            if let Ok(pack) = Pack::from_bytes(&one_model_pack(&manifest, &model)) {
                 proptest::prop_assert!(pack.validate().is_ok() && pack.manifest.frames <= MAX_FRAMES);
             }
         }

@@ -78,12 +78,18 @@ pub const MAX_PATCH: usize = 512;
 /// small networks' halos do not dominate (shared windows take care of the rest).
 pub const DEFAULT_PATCH: usize = 32;
 
+/// Fails unless `patch` is a patch side grids and layouts accept.
+pub fn check_side(patch: usize) -> Result<()> {
+    if !(MIN_PATCH..=MAX_PATCH).contains(&patch) {
+        return Err(Error::InvalidArgument(format!("patch side {patch} is outside {MIN_PATCH}..={MAX_PATCH}")));
+    }
+    Ok(())
+}
+
 impl Grid {
     pub fn new(width: usize, height: usize, patch: usize) -> Result<Self> {
         crate::imaging::check_analysis(width, height)?;
-        if !(MIN_PATCH..=MAX_PATCH).contains(&patch) {
-            return Err(Error::InvalidArgument(format!("patch side {patch} is outside {MIN_PATCH}..={MAX_PATCH}")));
-        }
+        check_side(patch)?;
         Ok(Self { width, height, patch, cols: width.div_ceil(patch), rows: height.div_ceil(patch) })
     }
 

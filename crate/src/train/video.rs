@@ -47,9 +47,9 @@ fn input(path: &Path) -> Result<&str> {
     }
 }
 
-/// ffprobe's `-show_entries` of the first video stream, as CSV.
-fn probe(path: &Path, entries: &str) -> Result<String> {
-    let file = input(path)?;
+/// ffprobe's `-show_entries` of the first video stream of `file` (`path` as [`input`]
+/// checked it), as CSV.
+fn probe(path: &Path, file: &str, entries: &str) -> Result<String> {
     let mut args = vec!["-v", "error"];
     args.extend(INPUT_ONLY);
     args.extend(["-select_streams", "v:0", "-show_entries", entries, "-of", "csv=p=0", file]);
@@ -58,7 +58,7 @@ fn probe(path: &Path, entries: &str) -> Result<String> {
 
 /// Frames per second of the first video stream.
 pub fn frame_rate(path: &Path) -> Result<f64> {
-    let text = probe(path, "stream=r_frame_rate")?;
+    let text = probe(path, input(path)?, "stream=r_frame_rate")?;
     let rate = match text.split_once('/') {
         Some((n, d)) => n.parse::<f64>().ok().zip(d.parse::<f64>().ok()).map(|(n, d)| n / d),
         None => text.parse().ok(),
@@ -69,7 +69,7 @@ pub fn frame_rate(path: &Path) -> Result<f64> {
 /// Every `every`-th frame of the video at `path`, at most `max` of them, as RGBA.
 pub fn frames(path: &Path, every: usize, max: usize) -> Result<Vec<RgbaImage>> {
     let file = input(path)?;
-    let probe = probe(path, "stream=width,height")?;
+    let probe = probe(path, file, "stream=width,height")?;
     let dims: Vec<usize> = probe.split(',').filter_map(|v| v.trim().parse().ok()).collect();
     let [w, h] = dims[..] else {
         return Err(Error::Decode(format!("{}: no video stream (ffprobe said `{probe}`)", path.display())));
