@@ -4,8 +4,6 @@
 //! texture, so neighbours share one window whenever that computes fewer pixels than
 //! separate windows would: their halos overlap instead of being paid twice.
 
-use std::collections::HashMap;
-
 use super::Grid;
 use crate::imaging::Region;
 
@@ -67,14 +65,20 @@ pub fn window(core: Region, halo: usize, image: (usize, usize)) -> Region {
     Region { x: start(core.x, side.0, image.0), y: start(core.y, side.1, image.1), width: side.0, height: side.1 }
 }
 
+/// Grid cells [`plan`] visits per cell of the grid at most (a dense selection of 4 px
+/// patches with the default model's 39 px halo visits about 4).
+const PLAN_CELLS_PER_CELL: usize = 128;
+
 /// Groups the `selected` patches of `grid` into windows with a `halo`: two groups merge
 /// when one window over both costs no more pixels than their two windows, as long as the
 /// merged core fits in `max_side` x `max_side` (the tile the device can hold), until no two
 /// groups would.
 ///
-/// Near-linear: groups further apart than a merged core may span never merge, so each is
-/// compared only with the groups in its own and the eight neighbouring buckets of that
-/// span, and a group is compared again only after it grew.
+/// Near-linear: windows of cores more than twice the halo apart do not overlap, so merging
+/// them never saves pixels (except what the image border clips, which is left). So a group
+/// looks for a partner only among the selected cells within that reach of it, nearest
+/// first (a neighbour is usually found in the first ring), and is looked at again only
+/// after it grew, or after a merge around it covered it.
 pub fn plan(grid: &Grid, selected: &[usize], halo: usize, max_side: usize) -> Plan {
     let image = (grid.width, grid.height);
     let cost = |c: Cells| {
@@ -85,27 +89,59 @@ pub fn plan(grid: &Grid, selected: &[usize], halo: usize, max_side: usize) -> Pl
         let r = c.region(grid);
         r.width.max(r.height) <= max_side.max(grid.patch)
     };
-    // Cells a merged core spans at most (the last row and column may be narrower: one more).
-    let span = max_side.max(grid.patch) / grid.patch + 1;
-    let key = |c: Cells| (c.c0 / span, c.r0 / span);
+    // Cells apart within which two cores' windows can overlap.
+    let reach = (2 * halo).div_ceil(grid.patch) + 1;
     let mut groups: Vec<Option<Cells>> = selected.iter().map(|&i| Some(Cells::of(grid, i))).collect();
     // Which group each patch was merged into, followed to the group that holds it now.
     let mut parent: Vec<usize> = (0..selected.len()).collect();
-    let mut buckets: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
-    for (g, c) in groups.iter().enumerate() {
-        if let Some(c) = c {
-            buckets.entry(key(*c)).or_default().push(g);
+    let find = |parent: &mut Vec<usize>, mut g: usize| {
+        while parent[g] != g {
+            parent[g] = parent[parent[g]];
+            g = parent[g];
         }
+        g
+    };
+    // The patch (index into `selected`) at each grid cell, if selected.
+    let mut owner = vec![usize::MAX; grid.len()];
+    for (k, &i) in selected.iter().enumerate() {
+        owner[i] = k;
     }
+    // The look at a group that last compared with each group: each is compared once per look.
+    let mut seen = vec![usize::MAX; groups.len()];
     let mut work: Vec<usize> = (0..groups.len()).rev().collect();
+    let mut look = 0;
+    // Cells visited, at most a constant per grid cell: past it the groups stay as they are
+    // (a valid plan, merged less), so planning is linear whatever the selection.
+    let mut budget = PLAN_CELLS_PER_CELL * grid.len();
     while let Some(i) = work.pop() {
+        if budget == 0 {
+            break;
+        }
         let Some(a) = groups[i] else { continue };
-        let (bx, by) = key(a);
+        look += 1;
         let mut partner = None;
-        'search: for x in bx.saturating_sub(1)..=bx + 1 {
-            for y in by.saturating_sub(1)..=by + 1 {
-                for &j in buckets.get(&(x, y)).map(Vec::as_slice).unwrap_or_default() {
-                    let Some(b) = groups[j].filter(|_| j != i) else { continue };
+        'search: for d in 1..=reach {
+            // The ring of cells at distance d around `a`, inside the grid.
+            let (c0, r0) = (a.c0.saturating_sub(d), a.r0.saturating_sub(d));
+            let (c1, r1) = ((a.c1 + d).min(grid.cols - 1), (a.r1 + d).min(grid.rows - 1));
+            for r in r0..=r1 {
+                let edge = r + d == a.r0 || r == a.r1 + d;
+                let step = if edge { 1 } else { (c1 - c0).max(1) };
+                for c in (c0..=c1).step_by(step) {
+                    if !edge && c + d != a.c0 && c != a.c1 + d {
+                        continue;
+                    }
+                    budget = budget.saturating_sub(1);
+                    let k = owner[r * grid.cols + c];
+                    if k == usize::MAX {
+                        continue;
+                    }
+                    let j = find(&mut parent, k);
+                    if j == i || seen[j] == look {
+                        continue;
+                    }
+                    seen[j] = look;
+                    let Some(b) = groups[j] else { continue };
                     let u = a.union(b);
                     if fits(u) && cost(u) <= cost(a) + cost(b) {
                         partner = Some((j, b, u));
@@ -115,15 +151,36 @@ pub fn plan(grid: &Grid, selected: &[usize], halo: usize, max_side: usize) -> Pl
             }
         }
         if let Some((j, b, u)) = partner {
-            for (g, c) in [(j, b), (i, a)] {
-                if let Some(bucket) = buckets.get_mut(&key(c)) {
-                    bucket.retain(|&x| x != g);
-                }
+            if u == b {
+                // Inside its partner: the partner is unchanged, and looks (or looked) as it is.
+                groups[i] = None;
+                parent[i] = j;
+                continue;
             }
             groups[j] = None;
             groups[i] = Some(u);
             parent[j] = i;
-            buckets.entry(key(u)).or_default().push(i);
+            // Groups the merged core now covers, outside both parts: their window lies
+            // within the new one, so they look again (and merge into it). Row by row, the
+            // columns of neither part: a merge costs the rows of the core and the cells it added.
+            for r in u.r0..=u.r1 {
+                let mut parts: Vec<(usize, usize)> = [a, b].iter().filter(|x| (x.r0..=x.r1).contains(&r)).map(|x| (x.c0, x.c1)).collect();
+                parts.sort_unstable();
+                let mut c = u.c0;
+                for (from, to) in parts.into_iter().chain([(u.c1 + 1, u.c1 + 1)]) {
+                    for c in c..from.max(c) {
+                        budget = budget.saturating_sub(1);
+                        let k = owner[r * grid.cols + c];
+                        if k != usize::MAX {
+                            let g = find(&mut parent, k);
+                            if g != i {
+                                work.push(g);
+                            }
+                        }
+                    }
+                    c = c.max(to + 1);
+                }
+            }
             work.push(i);
         }
     }
@@ -197,6 +254,17 @@ mod tests {
                 assert!(r.y + r.height + 8 <= w.y + w.height || w.y + w.height == 80);
             }
         }
+    }
+
+    #[test]
+    fn a_dense_selection_merges_into_windows_of_the_tile_side() {
+        // Every 4 px patch of 1024x1024 with the default model's 39 px halo: the windows
+        // are four 512 px cores, not a million overlapping ones.
+        let grid = Grid::new(1024, 1024, 4).unwrap();
+        let all: Vec<usize> = (0..grid.len()).collect();
+        let p = plan(&grid, &all, 39, 512);
+        assert_eq!(p.cores.len(), 4, "{:?}", p.cores);
+        assert!(p.cores.iter().all(|c| c.width == 512 && c.height == 512));
     }
 
     proptest::proptest! {
