@@ -253,6 +253,12 @@ impl Graph {
         if let Some(p) = used.iter().position(|u| !u) {
             return Err(Error::model(format!("parameter `{}` is read by no node", self.params[p].name)));
         }
+        // Parameters are stored and looked up by name: two of one name would read one
+        // tensor twice, and writing them back made safetensors index out of bounds (fuzzing).
+        let mut names = std::collections::HashSet::with_capacity(self.params.len());
+        if let Some(p) = self.params.iter().find(|p| !names.insert(p.name.as_str())) {
+            return Err(Error::model(format!("parameter `{}` is declared twice", p.name)));
+        }
         if inputs_seen != 1 {
             return Err(Error::model(format!("graph must have exactly one input node, has {inputs_seen}")));
         }
@@ -385,5 +391,12 @@ mod tests {
         let mut g = b.finish(c);
         g.params.push(crate::graph::ParamSpec { name: "stray".into(), shape: vec![1 << 20] });
         assert!(g.analyze().unwrap_err().to_string().contains("`stray` is read by no node"));
+        // Two parameters of one name.
+        let mut b = GraphBuilder::new();
+        let x = b.input();
+        let c = b.conv("c", x, 3, 3, 3, true);
+        let mut g = b.finish(c);
+        g.params[1].name = g.params[0].name.clone();
+        assert!(g.analyze().unwrap_err().to_string().contains("`c.weight` is declared twice"), "{:?}", g.analyze().err());
     }
 }
