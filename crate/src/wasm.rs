@@ -274,10 +274,13 @@ fn refuse_unknown_keys(object: &JsValue, name: &str, known: &[&str]) -> Result<(
     Ok(())
 }
 
-/// The keys of `UpscaleOptions` and `FrameOptions` (TYPES above), read field by field below
-/// until issue 16 declares them as serde types (then [`refuse_unknown_fields`] takes over).
+/// The keys of `UpscaleOptions`, `FrameOptions`, `ScoreOptions` and `EvaluateOptions` (TYPES
+/// above), read field by field below until issue 16 declares them as serde types (then
+/// [`refuse_unknown_fields`] takes over).
 const UPSCALE_KEYS: [&str; 9] = ["onProgress", "signal", "keep", "selected", "budgetMs", "cost", "patchSize", "scorer", "seed"];
 const FRAME_KEYS: [&str; 6] = ["onProgress", "signal", "patchSize", "keep", "scorer", "reuse"];
+const SCORE_KEYS: [&str; 4] = ["patchSize", "scorer", "seed", "reference"];
+const EVALUATE_KEYS: [&str; 11] = ["onProgress", "signal", "keep", "selected", "budgetMs", "cost", "patchSize", "scorer", "seed", "scorers", "keeps"];
 
 /// Fails unless the browser exposes WebGPU and grants an adapter; checked here so that a
 /// missing GPU is an error to fall back from, never a panic inside the runtime.
@@ -520,6 +523,7 @@ impl Upscaler {
         #[wasm_bindgen(unchecked_param_type = "ScoreOptions")] options: JsValue,
     ) -> Promise {
         let prepared = self.get().and_then(|up| {
+            refuse_unknown_keys(&options, "options", &SCORE_KEYS)?;
             let (patch, scorer, seed) = patch_options(&options)?;
             let img = read_image(&image)?;
             let grid = Grid::new(img.width, img.height, patch)?;
@@ -558,6 +562,7 @@ impl Upscaler {
         #[wasm_bindgen(unchecked_param_type = "UpscaleOptions")] options: JsValue,
     ) -> Promise {
         let prepared = self.get().and_then(|up| {
+            refuse_unknown_keys(&options, "options", &UPSCALE_KEYS)?;
             let (patch, scorer, seed) = patch_options(&options)?;
             let img = read_image(&image)?;
             up.output_size(img.width, img.height)?;
@@ -605,6 +610,7 @@ impl Upscaler {
         #[wasm_bindgen(unchecked_param_type = "EvaluateOptions")] options: JsValue,
     ) -> Promise {
         let prepared = self.get().and_then(|up| {
+            refuse_unknown_keys(&options, "options", &EVALUATE_KEYS)?;
             let (patch, _, seed) = patch_options(&options)?;
             let available = |s: &Scorer| *s != Scorer::Learned || up.has_learned_scorer();
             let scorers: Vec<Scorer> = field(&options, "scorers")?.unwrap_or_else(|| Scorer::ALL.into_iter().filter(available).collect());
@@ -871,6 +877,38 @@ fn external_image(source: JsValue) -> Result<wgpu::ExternalImageSource> {
     }
 }
 
+/// Refuses a frame the browser would not copy to a texture, before wgpu is asked to: its web
+/// backend unwraps the browser's exception, and the module would abort. Frames (and the
+/// upscaled canvas) must fit the device's textures, a video must have a frame decoded, and
+/// the pixels must be readable by this page: a cross-origin frame without CORS is not, on
+/// the GPU either, which one pixel drawn into a 2D canvas and read back tells.
+fn check_copyable(source: &JsValue, (w, h): (u32, u32), (ow, oh): (usize, usize), device: &wgpu::Device) -> Result<()> {
+    let max = device.limits().max_texture_dimension_2d;
+    if w.max(h) > max || ow.max(oh) > max as usize {
+        return Err(Error::InvalidArgument(format!("the frame is {w}x{h} and upscales to {ow}x{oh}; this GPU's textures are at most {max} pixels a side")));
+    }
+    if source.is_instance_of::<web_sys::HtmlVideoElement>() && Reflect::get(source, &"readyState".into()).ok().and_then(|r| r.as_f64()).is_none_or(|r| r < 2.0) {
+        return Err(Error::InvalidArgument("the video has no frame decoded yet (readyState below HAVE_CURRENT_DATA)".into()));
+    }
+    let call = |target: &JsValue, name: &str, args: &[JsValue]| -> std::result::Result<JsValue, JsValue> {
+        let f: Function = Reflect::get(target, &name.into())?.dyn_into()?;
+        Reflect::apply(&f, target, &args.iter().collect::<js_sys::Array>())
+    };
+    let probe = web_sys::OffscreenCanvas::new(1, 1).and_then(|c| c.get_context("2d")).ok().flatten().ok_or_else(|| Error::Backend("no 2D canvas to check the frame with".into()))?;
+    let one = |v: f64| JsValue::from_f64(v);
+    call(&probe, "drawImage", &[source.clone(), one(0.0), one(0.0), one(1.0), one(1.0), one(0.0), one(0.0), one(1.0), one(1.0)])
+        .and_then(|_| call(&probe, "getImageData", &[one(0.0), one(0.0), one(1.0), one(1.0)]))
+        .map_err(|e| {
+            let name = Reflect::get(&e, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
+            if name == "SecurityError" {
+                Error::InvalidArgument("the frame comes from another origin without CORS: the browser forbids reading its pixels, on the GPU too (serve it with Access-Control-Allow-Origin and set crossOrigin)".into())
+            } else {
+                Error::InvalidArgument(format!("the browser cannot read this frame: {e:?}"))
+            }
+        })?;
+    Ok(())
+}
+
 impl GpuCanvas {
     fn new(upscaler: Slot, canvas: JsValue) -> Result<Self> {
         let up = occupant(&upscaler)?;
@@ -909,12 +947,17 @@ impl GpuCanvas {
     pub fn draw(&self, #[wasm_bindgen(unchecked_param_type = "ImageBitmap | HTMLVideoElement | HTMLCanvasElement")] source: JsValue) -> Promise {
         let drawn = (|| {
             let up = occupant(&self.upscaler)?;
+            let js_source = source.clone();
             let source = external_image(source)?;
             let (w, h) = (source.width(), source.height());
+            if w == 0 || h == 0 {
+                return Err(Error::InvalidArgument("the frame is empty: a video with no frame decoded yet, or a closed ImageBitmap".into()));
+            }
             let (ow, oh) = up.output_size(w as usize, h as usize)?;
             let mut frames = self.frames.borrow_mut().take().ok_or_else(|| Error::InvalidArgument("a frame is still in flight: await it before the next".into()))?;
             let result = (|| {
                 let setup = frames.setup().clone();
+                check_copyable(&js_source, (w, h), (ow, oh), &setup.device)?;
                 let mut input = self.input.borrow_mut();
                 if input.as_ref().is_none_or(|t| (t.width(), t.height()) != (w, h)) {
                     *input = Some(frames.texture(w, h, wgpu::TextureUsages::COPY_DST | wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::RENDER_ATTACHMENT));

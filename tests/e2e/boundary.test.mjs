@@ -35,6 +35,9 @@ test('every entry point refuses hostile input with an Error and the module survi
       'a misspelt option': () => m.Upscaler.create(model, { backend: 'cpu', tilesize: 8 }),
       'a misspelt upscale option': () => up.upscale(img, { keep: 0.5, patchsize: 8 }),
       'a misspelt frame option': () => up.stream().next(img, { reuse: 6, kep: 0.5 }),
+      'a misspelt scoring option': () => up.scorePatches(img, { patchsize: 8 }),
+      'an evaluation option misspelt': () => up.evaluatePatches(img, { keepz: [0.5] }),
+      'a cost option of another call': () => up.measurePatchCost(img, { scorers: ['gradient'] }),
       'tileSize 1e9': () => m.Upscaler.create(model, { backend: 'cpu', tileSize: 1e9 }),
       'tileSize 0': () => m.Upscaler.create(model, { backend: 'cpu', tileSize: 0 }),
       'a corrupt model': () => m.Upscaler.create(model.slice(0, 100), { backend: 'cpu' }),
@@ -80,8 +83,60 @@ test('every entry point refuses hostile input with an Error and the module survi
   assert.match(results.out['a misspelt option'], /unknown option `tilesize`/);
   assert.match(results.out['a misspelt upscale option'], /unknown option `patchsize`/);
   assert.match(results.out['a misspelt frame option'], /unknown option `kep`/);
+  assert.match(results.out['a misspelt scoring option'], /unknown option `patchsize`/);
+  assert.match(results.out['an evaluation option misspelt'], /unknown option `keepz`/);
+  assert.match(results.out['a cost option of another call'], /unknown option `scorers`/);
   assert.match(results.out['an overlay of a 16384 grid x8'], /more than 64 Mi pixels|more than 16384 pixels|sides larger/);
   assert.deepEqual(results.alive, [32, 32, 32, 32]);
+  assert.deepEqual(pageErrors, []);
+  await page.close();
+});
+
+test('gpuCanvas().draw() refuses frames the browser would not copy, and the module survives', async () => {
+  const page = await env.browser.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  // A same-origin page with no policy of its own, so that the cross-origin video loads and
+  // it is ticketsr that refuses it, not the page's Content-Security-Policy.
+  await page.goto(`${env.base}/pkg/package.json`);
+  const results = await page.evaluate(async (crossOrigin) => {
+    const m = await import('/pkg/ticketsr.js');
+    await m.default();
+    const model = new Uint8Array(await (await fetch('/web/models/ticketsr-espcn-x2.safetensors')).arrayBuffer());
+    const up = await m.Upscaler.create(model, { backend: 'webgpu' });
+    const gpu = up.gpuCanvas(document.createElement('canvas'));
+    const loaded = (src) => new Promise((resolve, reject) => {
+      const video = Object.assign(document.createElement('video'), { muted: true });
+      video.onloadeddata = () => resolve(video);
+      video.onerror = () => reject(new Error(`${src} did not load`));
+      video.src = src;
+    });
+    const closed = await createImageBitmap(new ImageData(8, 8));
+    closed.close();
+    const cases = {
+      'a closed ImageBitmap': () => gpu.draw(closed),
+      'a video with no frame yet': () => gpu.draw(document.createElement('video')),
+      'a canvas wider than a texture': () => gpu.draw(Object.assign(document.createElement('canvas'), { width: 9000, height: 4 })),
+      'a cross-origin video without CORS': async () => gpu.draw(await loaded(crossOrigin)),
+    };
+    const out = {};
+    for (const [name, call] of Object.entries(cases)) {
+      try {
+        await call();
+        out[name] = 'accepted';
+      } catch (e) {
+        out[name] = e instanceof Error ? `Error: ${e.message}` : `not an Error: ${String(e)}`;
+      }
+    }
+    const img = { width: 8, height: 8, data: new Uint8ClampedArray(256).fill(128) };
+    const after = await up.upscale(img, {});
+    return { out, alive: [after.width, after.height] };
+  }, `${env.base.replace('127.0.0.1', 'localhost')}/web/media/bikes-64.webm`);
+  assert.match(results.out['a closed ImageBitmap'], /^Error: .*empty/);
+  assert.match(results.out['a video with no frame yet'], /^Error: .*empty/);
+  assert.match(results.out['a canvas wider than a texture'], /^Error: .*at most \d+ pixels a side/);
+  assert.match(results.out['a cross-origin video without CORS'], /^Error: .*another origin without CORS/);
+  assert.deepEqual(results.alive, [16, 16]);
   assert.deepEqual(pageErrors, []);
   await page.close();
 });
