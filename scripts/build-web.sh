@@ -26,21 +26,23 @@ wasm_opt=(tests/node_modules/.bin/wasm-opt -O3 --enable-bulk-memory --enable-non
 # wasm-bindgen and wasm-opt (minutes: binaryen.js runs on one thread) depend only on the
 # module, their versions and flags, so their output is kept under a hash of those: a fresh
 # clone whose module is byte for byte the last one's skips them.
-key=$({ sha256sum < "$wasm"; wasm-bindgen --version; "${wasm_opt[0]}" --version; echo "${wasm_opt[*]}"; } | sha256sum | cut -c1-16)
+# __wbg_reset_state: a fresh instance after the module traps (crate/js/revive.js).
+bindgen=(wasm-bindgen --target web --experimental-reset-state-function --out-dir pkg --out-name ticketsr)
+key=$({ sha256sum < "$wasm"; wasm-bindgen --version; echo "${bindgen[*]}"; "${wasm_opt[0]}" --version; echo "${wasm_opt[*]}"; } | sha256sum | cut -c1-16)
 cached="$TICKETSR_CACHE/pkg/$key"
 rm -rf pkg
 if [ -f "$cached/ticketsr_bg.wasm" ]; then
   echo "pkg: wasm-bindgen and wasm-opt output from the cache ($cached)"
   cp -r "$cached" pkg
 else
-  wasm-bindgen --target web --out-dir pkg --out-name ticketsr "$wasm"
+  "${bindgen[@]}" "$wasm"
   "${wasm_opt[@]}" pkg/ticketsr_bg.wasm -o pkg/ticketsr_bg.wasm
   mkdir -p "$TICKETSR_CACHE/pkg"
   rm -rf "$cached.tmp" && cp -r pkg "$cached.tmp" && mv "$cached.tmp" "$cached"
   # Keep the three newest.
   ls -dt "$TICKETSR_CACHE"/pkg/*/ | tail -n +4 | xargs -r rm -rf
 fi
-cp crate/js/ticket-sr.js pkg/ticket-sr.js
+cp crate/js/ticket-sr.js crate/js/revive.js pkg/
 node scripts/package-json.mjs
 raw=$(stat -c %s pkg/ticketsr_bg.wasm)
 gz=$(gzip -9 -c pkg/ticketsr_bg.wasm | wc -c)

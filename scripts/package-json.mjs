@@ -17,9 +17,11 @@ const pkg = {
     '.': { types: './ticketsr.d.ts', default: './ticketsr.js' },
     // Defines the <ticket-sr> element on import.
     './ticket-sr': './ticket-sr.js',
+    // Notices a dead module and restarts it (the page's own use: web/app.js).
+    './revive': './revive.js',
     './ticketsr_bg.wasm': './ticketsr_bg.wasm',
   },
-  files: ['ticketsr_bg.wasm', 'ticketsr.js', 'ticketsr.d.ts', 'ticketsr_bg.wasm.d.ts', 'ticket-sr.js'],
-  sideEffects: ['./snippets/*', './ticket-sr.js'],
+  files: ['ticketsr_bg.wasm', 'ticketsr.js', 'ticketsr.d.ts', 'ticketsr_bg.wasm.d.ts', 'ticket-sr.js', 'revive.js'],
+  sideEffects: ['./snippets/*', './ticket-sr.js', './revive.js'],
 };
 writeFileSync(new URL('../pkg/package.json', import.meta.url), JSON.stringify(pkg, null, 2) + '\n');

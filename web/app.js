@@ -3,6 +3,7 @@
 // bicubic, compare them side by side, and show which patches won.
 // `window.ticketsrDemo` exposes the page's state for the end-to-end tests.
 import init, { Upscaler, downscale, metrics, selectPatches, ticketOverlay, patchGains, prune } from '../pkg/ticketsr.js';
+import { guarded, onRestart } from '../pkg/revive.js';
 import { drawChart } from './chart.js';
 import { drawLayers } from './layers.js';
 import { startVideoPanel } from './video.js';
@@ -18,6 +19,7 @@ for (const [key, id] of [['keep', 'keep'], ['scorer', 'scorer'], ['patch', 'patc
 }
 const demo = (window.ticketsrDemo = {
   status: 'loading', runs: 0, error: null, result: null, info: null, tickets: null, evaluation: null, prune: null,
+  restarts: 0,
 });
 
 let original = null;      // { bytes, label } of the model picked, before any pruning
@@ -245,11 +247,14 @@ async function task(status, body) {
   $('cancel').disabled = false;
   $('run').disabled = true;
   try {
-    await body(own.signal);
+    await guarded(() => body(own.signal));
     if (controller === own) demo.status = 'done';
   } catch (e) {
     if (controller !== own) return;
-    if (e.name === 'AbortError') {
+    if (e.name === 'ModuleRestarted') {
+      showError(e.message);
+      demo.status = 'restarted';
+    } else if (e.name === 'AbortError') {
       setStatus('Cancelled.');
       demo.status = 'cancelled';
     } else {
@@ -477,7 +482,7 @@ async function switchModel(readBytes, label) {
     const previous = original;
     original = { bytes: await readBytes(), label };
     try {
-      await loadPicked();
+      await guarded(loadPicked);
     } catch (e) {
       original = previous;
       throw e;
@@ -489,6 +494,22 @@ async function switchModel(readBytes, label) {
     demo.status = 'error';
   }
 }
+
+// The wasm module died (pkg/revive.js) and runs afresh: the upscalers were the old
+// module's. Load the model again, say so, and leave the next run to the user.
+onRestart(() => {
+  demo.restarts += 1;
+  upscaler = bicubic = null;
+  cache = null;
+  generation += 1;
+  setStatus('The wasm module stopped and was restarted: loading the model again…');
+  if (original) {
+    guarded(loadPicked).then(
+      () => setStatus('The wasm module stopped and was restarted: the model is loaded again, run again.'),
+      (e) => showError(`Could not load the model again: ${e.message}`),
+    );
+  }
+});
 
 async function main() {
   wire();
@@ -507,7 +528,7 @@ async function main() {
       select.value = option.value;
     }
     original = { bytes: new Uint8Array(await (await fetch(select.value)).arrayBuffer()), label: select.selectedOptions[0].text };
-    await loadPicked();
+    await guarded(loadPicked);
     await loadSample();
   } catch (e) {
     showError(`Start-up failed: ${e.message}`);

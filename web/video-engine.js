@@ -1,7 +1,10 @@
 // What a video frame goes through, in whichever thread runs it (the worker in
 // video-worker.js, or the page itself where workers cannot): a model with its frame
-// stream (dense, winning tickets, temporal reuse) or a content pack.
+// stream (dense, winning tickets, temporal reuse) or a content pack. If the wasm module
+// dies (pkg/revive.js), the frame in flight fails with a ModuleRestarted error and the
+// engine loads its model or pack again into the fresh module before the next frame.
 import init, { Upscaler, ContentPack } from '../pkg/ticketsr.js';
+import { guarded, moduleGeneration } from '../pkg/revive.js';
 
 let wasm = null;
 
@@ -13,6 +16,8 @@ export class FrameEngine {
   #gpu = null;    // the canvas frames are drawn into on the GPU (gpuCanvas), once given
   #gpuTarget = null;
   #gpuProbe = null; // the answer of browserCanvasSteps, asked once
+  #source = null;   // { op: 'model' | 'pack', bytes, backend }: what to load again after a restart
+  #generation = moduleGeneration(); // the module instance the objects above belong to
 
   static async create() {
     wasm ??= init();
@@ -25,6 +30,7 @@ export class FrameEngine {
     const next = await Upscaler.create(bytes, { backend });
     const target = this.#gpuTarget;
     this.dispose();
+    this.#source = { op: 'model', bytes, backend };
     this.#upscaler = next;
     this.#stream = next.stream();
     if (target) this.useCanvas(target);
@@ -55,6 +61,7 @@ export class FrameEngine {
   async usePack(bytes, backend) {
     const pack = await ContentPack.load(bytes, { backend });
     this.dispose();
+    this.#source = { op: 'pack', bytes, backend };
     this.#pack = pack;
     return { manifest: pack.manifest(), video: pack.video() };
   }
@@ -88,10 +95,27 @@ export class FrameEngine {
 
   /** Bytes of wasm memory: what a leak on the Rust side would grow. */
   async memory() {
-    return (await wasm).memory.buffer.byteLength;
+    await wasm;
+    return (await init()).memory.buffer.byteLength; // the live instance's, after any restart
+  }
+
+  /** After a module restart: loads the model or pack again. True when it did. */
+  async revive() {
+    if (this.#generation === moduleGeneration()) return false;
+    this.dispose();
+    const source = this.#source;
+    if (source?.op === 'model') await this.useModel(source.bytes, source.backend);
+    if (source?.op === 'pack') await this.usePack(source.bytes, source.backend);
+    return source !== null;
   }
 
   dispose() {
+    if (this.#generation !== moduleGeneration()) {
+      // Objects of a dead module: nothing to free, and touching them throws.
+      this.#generation = moduleGeneration();
+      this.#stream = this.#upscaler = this.#pack = this.#gpu = null;
+      return;
+    }
     this.#gpu?.free();
     this.#stream?.free();
     this.#upscaler?.dispose();
@@ -136,7 +160,14 @@ async function browserCanvasSteps(frame) {
  * One request to an engine, as the worker and the in-page fallback both serve it:
  * resolves to [value, the buffers of value that may be transferred rather than copied].
  */
-export async function handle(engine, op, args) {
+export function handle(engine, op, args) {
+  return guarded(async () => {
+    if (op !== 'model' && op !== 'pack') await engine.revive();
+    return request(engine, op, args);
+  });
+}
+
+async function request(engine, op, args) {
   switch (op) {
     case 'model':
       return [await engine.useModel(args.bytes, args.backend), []];

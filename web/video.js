@@ -19,11 +19,11 @@ class WorkerRunner {
   #pending = new Map();
 
   constructor() {
-    this.#worker.onmessage = ({ data: { id, value, error } }) => {
+    this.#worker.onmessage = ({ data: { id, value, error, restarted } }) => {
       const p = this.#pending.get(id);
       this.#pending.delete(id);
       if (error === undefined) p?.resolve(value);
-      else p?.reject(new Error(error));
+      else p?.reject(Object.assign(new Error(error), restarted ? { name: 'ModuleRestarted' } : {}));
     };
     this.#worker.onerror = (e) => {
       e.preventDefault();
@@ -77,7 +77,7 @@ export function startVideoPanel(demo, { backend, worker }) {
   const bicubicCanvas = $('video-bicubic');
   const state = (demo.video = {
     status: 'idle', where: null, source: null, mode: null, frames: 0, dropped: 0, fps: 0, msPerFrame: 0,
-    last: null, input: null, output: null, index: null, error: null, info: null, manifest: null,
+    last: null, input: null, output: null, index: null, error: null, info: null, manifest: null, restarts: 0,
   });
   let runner = null;
   let scale = 2;
@@ -193,7 +193,11 @@ export function startVideoPanel(demo, { backend, worker }) {
         const result = await runner.call('frame', { bitmap, options: options(), index, gpu }, [bitmap]);
         show(result, performance.now() - t, gen);
       } catch (e) {
-        if (gen === generation) {
+        if (e.name === 'ModuleRestarted') {
+          // The engine loads its model again and goes on with the next frame.
+          state.restarts += 1;
+          status(`Video: ${e.message}`);
+        } else if (gen === generation) {
           video.pause();
           fail(e);
           if ($('video-mode').value === 'gpu') await recoverFromGpu(e);

@@ -11,23 +11,33 @@
 // width, height }) after each image or video frame and `error` (detail: { message }) with
 // the message also shown in place. A video plays muted and looped; each frame is upscaled
 // when the previous one is done, so slow devices skip frames instead of queueing them.
+// If the wasm module dies (revive.js), every element on the page starts again on a fresh
+// one and fires `restarted` (detail: { message }); one that fails again right away, before
+// any frame, shows the error instead of looping.
 import init, { Upscaler } from './ticketsr.js';
+import { guarded, moduleGeneration, onRestart, ModuleRestarted } from './revive.js';
 
 let ready = null;
-const models = new Map(); // model URL -> Promise<Upscaler>, shared by every element
+// model URL -> { generation, upscaler: Promise<Upscaler> }, shared by every element; an
+// entry of an earlier module instance is made again.
+const models = new Map();
 
 function upscalerFor(url) {
-  if (!models.has(url)) {
+  if (models.get(url)?.generation !== moduleGeneration()) {
+    const generation = moduleGeneration();
     const created = (async () => {
       await (ready ??= init());
       const res = await fetch(url);
       if (!res.ok) throw new Error(`could not fetch the model ${url} (HTTP ${res.status})`);
-      return Upscaler.create(new Uint8Array(await res.arrayBuffer()), { backend: 'auto' });
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      return guarded(() => Upscaler.create(bytes, { backend: 'auto' }));
     })();
-    created.catch(() => models.delete(url));
-    models.set(url, created);
+    created.catch(() => {
+      if (models.get(url)?.upscaler === created) models.delete(url);
+    });
+    models.set(url, { generation, upscaler: created });
   }
-  return models.get(url);
+  return models.get(url).upscaler;
 }
 
 function pixels(source, width, height) {
@@ -53,6 +63,9 @@ export class TicketSr extends HTMLElement {
   #message;
   #video = null;
   #run = 0; // bumped by every change: older runs stop
+  #stopListening = null;
+  #restarts = 0; // module restarts since this element last drew a frame
+  #working = false; // loading, upscaling an image, or playing a video
 
   constructor() {
     super();
@@ -66,11 +79,31 @@ export class TicketSr extends HTMLElement {
   }
 
   connectedCallback() {
+    this.#stopListening ??= onRestart((e) => this.#restarted(e));
     this.#start();
   }
 
   disconnectedCallback() {
+    this.#stopListening?.();
+    this.#stopListening = null;
     this.#stop();
+  }
+
+  /**
+   * The module died (here or in another element): an element at work starts again, once
+   * per frame drawn; one showing a finished image keeps it (its upscaler is made again
+   * when next needed).
+   */
+  #restarted(e) {
+    if (!this.#working) return;
+    this.#restarts += 1;
+    if (this.#restarts > 1) {
+      this.#stop();
+      this.#fail(e);
+      return;
+    }
+    this.dispatchEvent(new CustomEvent('restarted', { detail: { message: e.message } }));
+    this.#start();
   }
 
   attributeChangedCallback() {
@@ -84,6 +117,7 @@ export class TicketSr extends HTMLElement {
 
   #stop() {
     this.#run += 1;
+    this.#working = false;
     this.#video?.pause();
     this.#video?.removeAttribute('src');
     this.#video = null;
@@ -119,6 +153,7 @@ export class TicketSr extends HTMLElement {
     const model = this.getAttribute('model');
     this.#message.hidden = true;
     if (!src || !model) return;
+    this.#working = true;
     try {
       const upscaler = await upscalerFor(new URL(model, document.baseURI).href);
       if (run !== this.#run) return;
@@ -131,7 +166,10 @@ export class TicketSr extends HTMLElement {
       if (VIDEO.test(src)) await this.#playVideo(src, upscaler, options, run);
       else await this.#showImage(src, upscaler, options, run);
     } catch (e) {
-      if (run === this.#run) this.#fail(e);
+      // A restart has started this element again (see #restarted).
+      if (run === this.#run && !(e instanceof ModuleRestarted)) this.#fail(e);
+    } finally {
+      if (run === this.#run) this.#working = this.#video !== null;
     }
   }
 
@@ -139,8 +177,9 @@ export class TicketSr extends HTMLElement {
   async #frame(source, width, height, upscaler, options, run, stream) {
     const t = performance.now();
     const frame = pixels(source, width, height);
-    const out = stream ? (await stream.next(frame, options)).image : await upscaler.upscale(frame, options);
+    const out = await guarded(async () => (stream ? (await stream.next(frame, options)).image : await upscaler.upscale(frame, options)));
     if (run !== this.#run) return;
+    this.#restarts = 0;
     const ms = performance.now() - t;
     if (this.#canvas.width !== out.width || this.#canvas.height !== out.height) {
       this.#canvas.width = out.width;
@@ -175,12 +214,14 @@ export class TicketSr extends HTMLElement {
     if (run !== this.#run) return;
     await video.play();
     const stream = upscaler.stream();
+    const made = moduleGeneration();
     video.addEventListener('seeking', () => stream.reset());
     const next = async () => {
-      if (run !== this.#run) return stream.free();
+      if (run !== this.#run) return moduleGeneration() === made && stream.free();
       try {
         await this.#frame(video, video.videoWidth, video.videoHeight, upscaler, options, run, stream);
       } catch (e) {
+        if (e instanceof ModuleRestarted) return; // the stream died with the module
         if (run === this.#run) this.#fail(e);
         return stream.free();
       }
