@@ -10,10 +10,27 @@ let env;
 before(async () => { env = await start(); });
 after(async () => { await env?.stop(); });
 
+/** In the page: `outcomes(cases)` runs each case and says how it ended ('accepted', or the error). */
+const OUTCOMES = () => {
+  globalThis.outcomes = async (cases) => {
+    const out = {};
+    for (const [name, call] of Object.entries(cases)) {
+      try {
+        await call();
+        out[name] = 'accepted';
+      } catch (e) {
+        out[name] = e instanceof Error ? `Error: ${e.message}` : `not an Error: ${String(e)}`;
+      }
+    }
+    return out;
+  };
+};
+
 test('every entry point refuses hostile input with an Error and the module survives', async () => {
   const page = await env.browser.newPage();
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.addInitScript(OUTCOMES);
   await page.goto(`${env.base}/web/bench.html`);
   const results = await page.evaluate(async () => {
     await window.ticketsrBench.ready;
@@ -59,15 +76,7 @@ test('every entry point refuses hostile input with an Error and the module survi
       'a stream frame of 1e6 x 1e6': () => up.stream().next({ width: 1e6, height: 1e6, data: new Uint8Array(4) }, {}),
       'a stream frame with a huge patch': () => up.stream().next(img, { patchSize: 1e9 }),
     };
-    const out = {};
-    for (const [name, call] of Object.entries(cases)) {
-      try {
-        await call();
-        out[name] = 'accepted';
-      } catch (e) {
-        out[name] = e instanceof Error ? `Error: ${e.message}` : `not an Error: ${String(e)}`;
-      }
-    }
+    const out = await outcomes(cases);
     // Still alive: the same upscaler and a new one both work.
     const after = await up.upscale(img, { keep: 0.5, patchSize: 8 });
     const again = await (await m.Upscaler.create(model, { backend: 'cpu' })).upscale(img, {});
@@ -96,6 +105,7 @@ test('gpuCanvas().draw() refuses frames the browser would not copy, and the modu
   const page = await env.browser.newPage();
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.addInitScript(OUTCOMES);
   // A same-origin page with no policy of its own, so that the cross-origin video loads and
   // it is ticketsr that refuses it, not the page's Content-Security-Policy.
   await page.goto(`${env.base}/pkg/package.json`);
@@ -119,15 +129,7 @@ test('gpuCanvas().draw() refuses frames the browser would not copy, and the modu
       'a canvas wider than a texture': () => gpu.draw(Object.assign(document.createElement('canvas'), { width: 9000, height: 4 })),
       'a cross-origin video without CORS': async () => gpu.draw(await loaded(crossOrigin)),
     };
-    const out = {};
-    for (const [name, call] of Object.entries(cases)) {
-      try {
-        await call();
-        out[name] = 'accepted';
-      } catch (e) {
-        out[name] = e instanceof Error ? `Error: ${e.message}` : `not an Error: ${String(e)}`;
-      }
-    }
+    const out = await outcomes(cases);
     const img = { width: 8, height: 8, data: new Uint8ClampedArray(256).fill(128) };
     const after = await up.upscale(img, {});
     return { out, alive: [after.width, after.height] };
