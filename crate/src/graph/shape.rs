@@ -168,6 +168,11 @@ impl Graph {
                     let radius = (kernel[0].max(kernel[1]) / 2) as f64 / s.scale as f64;
                     (NodeShape { channels: *out_channels, scale: s.scale }, r + radius)
                 }
+                Op::Affine { scale, shift } if !(scale.is_finite() && shift.is_finite()) => {
+                    // JSON has no infinity: `1e39` reads as an f32 infinity, which poisons
+                    // every pixel and writes back as `null` (fuzzing).
+                    return Err(bad(self, id, format!("affine scale {scale} and shift {shift} must be finite")));
+                }
                 Op::Relu | Op::Tanh | Op::Affine { .. } => {
                     arity(1)?;
                     let (s, r) = first.expect("arity checked");
@@ -391,6 +396,13 @@ mod tests {
         let mut g = b.finish(c);
         g.params.push(crate::graph::ParamSpec { name: "stray".into(), shape: vec![1 << 20] });
         assert!(g.analyze().unwrap_err().to_string().contains("`stray` is read by no node"));
+        // An affine map that overflows f32.
+        let mut b = GraphBuilder::new();
+        let x = b.input();
+        let y = b.affine("a", x, 1.0, 0.0);
+        let mut g = b.finish(y);
+        g.nodes[1].op = Op::Affine { scale: f32::INFINITY, shift: 0.0 };
+        assert!(g.analyze().unwrap_err().to_string().contains("must be finite"), "{:?}", g.analyze().err());
         // Two parameters of one name.
         let mut b = GraphBuilder::new();
         let x = b.input();
