@@ -90,7 +90,7 @@ pub fn plan(grid: &Grid, selected: &[usize], halo: usize, max_side: usize) -> Pl
         r.width.max(r.height) <= max_side.max(grid.patch)
     };
     // Cells apart within which two cores' windows can overlap.
-    let reach = (2 * halo).div_ceil(grid.patch) + 1;
+    let reach = ((2 * halo).div_ceil(grid.patch) + 1).min(grid.cols.max(grid.rows));
     let mut groups: Vec<Option<Cells>> = selected.iter().map(|&i| Some(Cells::of(grid, i))).collect();
     // Which group each patch was merged into, followed to the group that holds it now.
     let mut parent: Vec<usize> = (0..selected.len()).collect();
@@ -121,6 +121,9 @@ pub fn plan(grid: &Grid, selected: &[usize], halo: usize, max_side: usize) -> Pl
         look += 1;
         let mut partner = None;
         'search: for d in 1..=reach {
+            if a.c0 < d && a.r0 < d && a.c1 + d >= grid.cols && a.r1 + d >= grid.rows {
+                break; // no cell of the grid is this far from `a`
+            }
             // The ring of cells at distance d around `a`, inside the grid.
             let (c0, r0) = (a.c0.saturating_sub(d), a.r0.saturating_sub(d));
             let (c1, r1) = ((a.c1 + d).min(grid.cols - 1), (a.r1 + d).min(grid.rows - 1));
@@ -128,10 +131,13 @@ pub fn plan(grid: &Grid, selected: &[usize], halo: usize, max_side: usize) -> Pl
                 let edge = r + d == a.r0 || r == a.r1 + d;
                 let step = if edge { 1 } else { (c1 - c0).max(1) };
                 for c in (c0..=c1).step_by(step) {
+                    if budget == 0 {
+                        break 'search;
+                    }
+                    budget -= 1;
                     if !edge && c + d != a.c0 && c != a.c1 + d {
                         continue;
                     }
-                    budget = budget.saturating_sub(1);
                     let k = owner[r * grid.cols + c];
                     if k == usize::MAX {
                         continue;
