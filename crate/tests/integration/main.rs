@@ -3,6 +3,7 @@
 
 mod cli;
 mod common;
+mod fuzz_corpus;
 mod learned_scorer;
 mod overfit;
 mod pruning;
