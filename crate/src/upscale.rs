@@ -18,6 +18,12 @@ use crate::tile::{self, Tile};
 /// Asynchronous so a browser can yield to its event loop and repaint between tiles.
 pub trait Progress {
     fn tile_done(&mut self, done: usize, total: usize) -> impl std::future::Future<Output = Result<()>>;
+
+    /// Between steps of long work that is not tiles (planning): a chance to yield and to
+    /// stop, nothing to report.
+    fn checkpoint(&mut self) -> impl std::future::Future<Output = Result<()>> {
+        async { Ok(()) }
+    }
 }
 
 /// No reporting, never cancels.

@@ -355,6 +355,11 @@ impl Progress for JsProgress {
         yield_to_event_loop().await;
         self.check()
     }
+
+    async fn checkpoint(&mut self) -> Result<()> {
+        yield_to_event_loop().await;
+        self.check()
+    }
 }
 
 /// Reads `{ width, height, data }` (an `ImageData` or anything shaped like one).

@@ -13,6 +13,9 @@ use crate::tile;
 use crate::graph::Sides;
 use crate::upscale::{Progress, Upscaler, margins};
 
+/// Cell visits of window planning between two yields to the page (about 10 ms in wasm).
+const PLAN_STEP: usize = 1 << 20;
+
 /// The default feathering band in output pixels: an eighth of an output patch. The band
 /// is computed by the network too (its windows keep that much more than the patch), so
 /// it is kept narrow: wide enough to hide the seam, not a second patch.
@@ -107,6 +110,17 @@ impl Upscaler {
         window::plan(grid, selected, self.halo(), self.tile_size())
     }
 
+    /// [`Upscaler::plan`] in steps, with `progress` told between them (in the browser: a
+    /// yield to the page, and an abort), since a dense selection on a large frame takes
+    /// tenths of a second.
+    async fn plan_yielding(&self, grid: &Grid, selected: &[usize], progress: &mut impl Progress) -> Result<window::Plan> {
+        let mut planner = window::Planner::new(grid, selected, self.halo(), self.tile_size());
+        while !planner.advance(PLAN_STEP) {
+            progress.checkpoint().await?;
+        }
+        Ok(planner.finish())
+    }
+
     /// Multiply-accumulates of dense tiled execution (halos shrinking layer by layer).
     pub fn dense_work(&self, width: usize, height: usize) -> u64 {
         let (graph, a) = (self.network().graph(), self.network().analysis());
@@ -171,7 +185,7 @@ impl Upscaler {
             return Ok(out);
         }
         let band = band.min(self.halo() * s);
-        let plan = self.plan(grid, selected);
+        let plan = self.plan_yielding(grid, selected, progress).await?;
         let drops = self.drops(&plan, band);
         let feather = Feather::new(grid, selected, &plan.per_patch(), s, band);
         if self.plan_work(&plan, &drops, grid.width, grid.height) >= 1.0 {
@@ -247,6 +261,31 @@ mod tests {
 
     fn textured(w: usize, h: usize) -> RgbaImage {
         crate::imaging::test_pattern(w, h, 0)
+    }
+
+    /// Aborts at the first checkpoint: planning a large dense selection stops there.
+    struct AbortAtCheckpoint(usize);
+    impl Progress for AbortAtCheckpoint {
+        async fn tile_done(&mut self, _: usize, _: usize) -> Result<()> {
+            Ok(())
+        }
+        async fn checkpoint(&mut self) -> Result<()> {
+            self.0 += 1;
+            Err(Error::Aborted)
+        }
+    }
+
+    #[test]
+    fn planning_stops_at_a_checkpoint_when_aborted() {
+        let up = Upscaler::new(&espcn::build(2, 1).unwrap(), Backend::cpu()).unwrap();
+        // Every 4 px patch of 2048x2048: over a million cell visits, so at least one checkpoint.
+        let lr = textured(2048, 2048);
+        let grid = Grid::new(2048, 2048, 4).unwrap();
+        let all: Vec<usize> = (0..grid.len()).collect();
+        let mut progress = AbortAtCheckpoint(0);
+        let result = pollster::block_on(up.upscale_patches(&lr, &grid, &all, 0, &mut progress));
+        assert!(matches!(result, Err(Error::Aborted)), "{:?}", result.map(|i| i.width));
+        assert_eq!(progress.0, 1);
     }
 
     #[test]

@@ -65,62 +65,105 @@ pub fn window(core: Region, halo: usize, image: (usize, usize)) -> Region {
     Region { x: start(core.x, side.0, image.0), y: start(core.y, side.1, image.1), width: side.0, height: side.1 }
 }
 
-/// Grid cells [`plan`] visits per cell of the grid at most (a dense selection of 4 px
+/// Grid cells [`Planner`] visits per cell of the grid at most (a dense selection of 4 px
 /// patches with the default model's 39 px halo visits about 4).
-const PLAN_CELLS_PER_CELL: usize = 128;
+pub const PLAN_CELLS_PER_CELL: usize = 128;
 
 /// Groups the `selected` patches of `grid` into windows with a `halo`: two groups merge
 /// when one window over both costs no more pixels than their two windows, as long as the
 /// merged core fits in `max_side` x `max_side` (the tile the device can hold), until no two
-/// groups would.
+/// groups would. [`Planner`] does the same in steps.
+pub fn plan(grid: &Grid, selected: &[usize], halo: usize, max_side: usize) -> Plan {
+    let mut planner = Planner::new(grid, selected, halo, max_side);
+    while !planner.advance(usize::MAX) {}
+    planner.finish()
+}
+
+/// [`plan`] in steps of bounded work, so that a caller on a page's thread can yield (and
+/// abort) between them.
 ///
-/// Near-linear: windows of cores more than twice the halo apart do not overlap, so merging
-/// them never saves pixels (except what the image border clips, which is left). So a group
+/// Linear: windows of cores more than twice the halo apart do not overlap, so merging them
+/// never saves pixels (except what the image border clips, which is left). So a group
 /// looks for a partner only among the selected cells within that reach of it, nearest
 /// first (a neighbour is usually found in the first ring), and is looked at again only
-/// after it grew, or after a merge around it covered it.
-pub fn plan(grid: &Grid, selected: &[usize], halo: usize, max_side: usize) -> Plan {
-    let image = (grid.width, grid.height);
-    let cost = |c: Cells| {
-        let w = window(c.region(grid), halo, image);
+/// after it grew, or after a merge around it covered it; and all of it visits at most
+/// [`PLAN_CELLS_PER_CELL`] cells per grid cell.
+pub struct Planner<'g> {
+    grid: &'g Grid,
+    halo: usize,
+    max_side: usize,
+    /// Cells apart within which two cores' windows can overlap.
+    reach: usize,
+    groups: Vec<Option<Cells>>,
+    /// Which group each patch was merged into, followed to the group that holds it now.
+    parent: Vec<usize>,
+    /// The patch (index into the selection) at each grid cell, if selected.
+    owner: Vec<usize>,
+    /// The look that last compared with each group: each is compared once per look.
+    seen: Vec<usize>,
+    work: Vec<usize>,
+    look: usize,
+    /// Cell visits left; at none the groups stay as they are (a valid plan, merged less).
+    budget: usize,
+}
+
+impl<'g> Planner<'g> {
+    pub fn new(grid: &'g Grid, selected: &[usize], halo: usize, max_side: usize) -> Self {
+        let mut owner = vec![usize::MAX; grid.len()];
+        for (k, &i) in selected.iter().enumerate() {
+            owner[i] = k;
+        }
+        Planner {
+            grid,
+            halo,
+            max_side,
+            reach: ((2 * halo).div_ceil(grid.patch) + 1).min(grid.cols.max(grid.rows)),
+            groups: selected.iter().map(|&i| Some(Cells::of(grid, i))).collect(),
+            parent: (0..selected.len()).collect(),
+            owner,
+            seen: vec![usize::MAX; selected.len()],
+            work: (0..selected.len()).rev().collect(),
+            look: 0,
+            budget: PLAN_CELLS_PER_CELL * grid.len(),
+        }
+    }
+
+    fn cost(&self, c: Cells) -> usize {
+        let w = window(c.region(self.grid), self.halo, (self.grid.width, self.grid.height));
         w.width * w.height
-    };
-    let fits = |c: Cells| {
-        let r = c.region(grid);
-        r.width.max(r.height) <= max_side.max(grid.patch)
-    };
-    // Cells apart within which two cores' windows can overlap.
-    let reach = ((2 * halo).div_ceil(grid.patch) + 1).min(grid.cols.max(grid.rows));
-    let mut groups: Vec<Option<Cells>> = selected.iter().map(|&i| Some(Cells::of(grid, i))).collect();
-    // Which group each patch was merged into, followed to the group that holds it now.
-    let mut parent: Vec<usize> = (0..selected.len()).collect();
-    let find = |parent: &mut Vec<usize>, mut g: usize| {
-        while parent[g] != g {
-            parent[g] = parent[parent[g]];
-            g = parent[g];
+    }
+
+    fn fits(&self, c: Cells) -> bool {
+        let r = c.region(self.grid);
+        r.width.max(r.height) <= self.max_side.max(self.grid.patch)
+    }
+
+    fn find(&mut self, mut g: usize) -> usize {
+        while self.parent[g] != g {
+            self.parent[g] = self.parent[self.parent[g]];
+            g = self.parent[g];
         }
         g
-    };
-    // The patch (index into `selected`) at each grid cell, if selected.
-    let mut owner = vec![usize::MAX; grid.len()];
-    for (k, &i) in selected.iter().enumerate() {
-        owner[i] = k;
     }
-    // The look at a group that last compared with each group: each is compared once per look.
-    let mut seen = vec![usize::MAX; groups.len()];
-    let mut work: Vec<usize> = (0..groups.len()).rev().collect();
-    let mut look = 0;
-    // Cells visited, at most a constant per grid cell: past it the groups stay as they are
-    // (a valid plan, merged less), so planning is linear whatever the selection.
-    let mut budget = PLAN_CELLS_PER_CELL * grid.len();
-    while let Some(i) = work.pop() {
-        if budget == 0 {
-            break;
+
+    /// Plans on for about `visits` cell visits (finishing the look under way); true once
+    /// the plan is complete.
+    pub fn advance(&mut self, visits: usize) -> bool {
+        let stop = self.budget.saturating_sub(visits);
+        while self.budget > stop {
+            let Some(i) = self.work.pop() else { return true };
+            self.look_from(i);
         }
-        let Some(a) = groups[i] else { continue };
-        look += 1;
+        self.budget == 0 || self.work.is_empty()
+    }
+
+    /// Group `i` looks for a partner and merges with the first that pays.
+    fn look_from(&mut self, i: usize) {
+        let Some(a) = self.groups[i] else { return };
+        let grid = self.grid;
+        self.look += 1;
         let mut partner = None;
-        'search: for d in 1..=reach {
+        'search: for d in 1..=self.reach {
             if a.c0 < d && a.r0 < d && a.c1 + d >= grid.cols && a.r1 + d >= grid.rows {
                 break; // no cell of the grid is this far from `a`
             }
@@ -131,90 +174,79 @@ pub fn plan(grid: &Grid, selected: &[usize], halo: usize, max_side: usize) -> Pl
                 let edge = r + d == a.r0 || r == a.r1 + d;
                 let step = if edge { 1 } else { (c1 - c0).max(1) };
                 for c in (c0..=c1).step_by(step) {
-                    if budget == 0 {
+                    if self.budget == 0 {
                         break 'search;
                     }
-                    budget -= 1;
+                    self.budget -= 1;
                     if !edge && c + d != a.c0 && c != a.c1 + d {
                         continue;
                     }
-                    let k = owner[r * grid.cols + c];
+                    let k = self.owner[r * grid.cols + c];
                     if k == usize::MAX {
                         continue;
                     }
-                    let j = find(&mut parent, k);
-                    if j == i || seen[j] == look {
+                    let j = self.find(k);
+                    if j == i || self.seen[j] == self.look {
                         continue;
                     }
-                    seen[j] = look;
-                    let Some(b) = groups[j] else { continue };
+                    self.seen[j] = self.look;
+                    let Some(b) = self.groups[j] else { continue };
                     let u = a.union(b);
-                    if fits(u) && cost(u) <= cost(a) + cost(b) {
+                    if self.fits(u) && self.cost(u) <= self.cost(a) + self.cost(b) {
                         partner = Some((j, b, u));
                         break 'search;
                     }
                 }
             }
         }
-        if let Some((j, b, u)) = partner {
-            if u == b {
-                // Inside its partner: the partner is unchanged, and looks (or looked) as it is.
-                groups[i] = None;
-                parent[i] = j;
-                continue;
-            }
-            groups[j] = None;
-            groups[i] = Some(u);
-            parent[j] = i;
-            // Groups the merged core now covers, outside both parts: their window lies
-            // within the new one, so they look again (and merge into it). Row by row, the
-            // columns of neither part: a merge costs the rows of the core and the cells it added.
-            for r in u.r0..=u.r1 {
-                let mut parts: Vec<(usize, usize)> = [a, b].iter().filter(|x| (x.r0..=x.r1).contains(&r)).map(|x| (x.c0, x.c1)).collect();
-                parts.sort_unstable();
-                let mut c = u.c0;
-                for (from, to) in parts.into_iter().chain([(u.c1 + 1, u.c1 + 1)]) {
-                    for c in c..from.max(c) {
-                        budget = budget.saturating_sub(1);
-                        let k = owner[r * grid.cols + c];
-                        if k != usize::MAX {
-                            let g = find(&mut parent, k);
-                            if g != i {
-                                work.push(g);
-                            }
+        let Some((j, b, u)) = partner else { return };
+        if u == b {
+            // Inside its partner: the partner is unchanged, and looks (or looked) as it is.
+            self.groups[i] = None;
+            self.parent[i] = j;
+            return;
+        }
+        self.groups[j] = None;
+        self.groups[i] = Some(u);
+        self.parent[j] = i;
+        // Groups the merged core now covers, outside both parts: their window lies within
+        // the new one, so they look again (and merge into it). Row by row, the columns of
+        // neither part: a merge costs the rows of the core and the cells it added.
+        for r in u.r0..=u.r1 {
+            let mut parts: Vec<(usize, usize)> = [a, b].iter().filter(|x| (x.r0..=x.r1).contains(&r)).map(|x| (x.c0, x.c1)).collect();
+            parts.sort_unstable();
+            let mut c = u.c0;
+            for (from, to) in parts.into_iter().chain([(u.c1 + 1, u.c1 + 1)]) {
+                for c in c..from.max(c) {
+                    self.budget = self.budget.saturating_sub(1);
+                    let k = self.owner[r * grid.cols + c];
+                    if k != usize::MAX {
+                        let g = self.find(k);
+                        if g != i {
+                            self.work.push(g);
                         }
                     }
-                    c = c.max(to + 1);
                 }
+                c = c.max(to + 1);
             }
-            work.push(i);
         }
+        self.work.push(i);
     }
-    let mut index = vec![usize::MAX; groups.len()];
-    let mut cores = Vec::new();
-    for (g, c) in groups.iter().enumerate() {
-        if let Some(c) = c {
-            index[g] = cores.len();
-            cores.push(c.region(grid));
+
+    /// The plan as it stands.
+    pub fn finish(mut self) -> Plan {
+        let mut index = vec![usize::MAX; self.groups.len()];
+        let mut cores = Vec::new();
+        for (g, c) in self.groups.iter().enumerate() {
+            if let Some(c) = c {
+                index[g] = cores.len();
+                cores.push(c.region(self.grid));
+            }
         }
+        let window_of = (0..self.parent.len()).map(|k| index[self.find(k)]).collect();
+        let image = (self.grid.width, self.grid.height);
+        Plan { windows: cores.iter().map(|&c| window(c, self.halo, image)).collect(), cores, window_of }
     }
-    let window_of = (0..selected.len())
-        .map(|k| {
-            let mut g = k;
-            while parent[g] != g {
-                g = parent[g];
-            }
-            // Shorten the chain for the patches after this one.
-            let mut h = k;
-            while parent[h] != g {
-                let next = parent[h];
-                parent[h] = g;
-                h = next;
-            }
-            index[g]
-        })
-        .collect();
-    Plan { windows: cores.iter().map(|&c| window(c, halo, image)).collect(), cores, window_of }
 }
 
 #[cfg(test)]
@@ -260,6 +292,19 @@ mod tests {
                 assert!(r.y + r.height + 8 <= w.y + w.height || w.y + w.height == 80);
             }
         }
+    }
+
+    #[test]
+    fn planning_in_small_steps_plans_the_same() {
+        let grid = Grid::new(200, 120, 8).unwrap();
+        let selected: Vec<usize> = (0..grid.len()).filter(|i| i % 3 != 0 && i % 7 != 2).collect();
+        let mut planner = Planner::new(&grid, &selected, 12, 64);
+        let mut steps = 1;
+        while !planner.advance(50) {
+            steps += 1;
+        }
+        assert!(steps > 10, "{steps} steps");
+        assert_eq!(planner.finish(), plan(&grid, &selected, 12, 64));
     }
 
     #[test]
