@@ -92,3 +92,23 @@ test('the demo page restarts a dead module, reloads its model and runs again', a
   assert.deepEqual(pageErrors, []);
   await page.close();
 });
+
+test('the video engine restarts a dead module, loads its model again and plays on', async () => {
+  const page = await env.browser.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  // The engine on the page (?worker=0): the worker runs the same FrameEngine and revive.js,
+  // but a test cannot reach into a worker's module to kill it.
+  await page.goto(`${env.base}/web/?backend=cpu&model=ticketsr-espcn-x2&video=clip&worker=0`);
+  await page.waitForFunction(() => window.ticketsrDemo.video.frames >= 2, null, { timeout: 300_000 });
+  await page.evaluate(EXHAUST);
+  // Loading a larger model needs new memory: the module traps under the engine.
+  await page.selectOption('#video-model', 'models/upscalerjs-rdn-x2.safetensors');
+  await page.waitForFunction(() => /was restarted/.test(document.getElementById('video-status').textContent), null, { timeout: 120_000 });
+  const before = await page.evaluate(() => window.ticketsrDemo.video.frames);
+  await page.waitForFunction((n) => window.ticketsrDemo.video.frames >= n + 2, before, { timeout: 300_000 });
+  // Still the clip's model (the larger one never loaded), on the fresh module.
+  assert.deepEqual(await page.evaluate(() => window.ticketsrDemo.video.output), [352, 288]);
+  assert.deepEqual(pageErrors, []);
+  await page.close();
+});
