@@ -352,8 +352,7 @@ impl Progress for JsProgress {
             cb.call2(&JsValue::NULL, &JsValue::from(done as u32), &JsValue::from(total as u32))
                 .map_err(|e| Error::InvalidArgument(format!("onProgress threw: {e:?}")))?;
         }
-        yield_to_event_loop().await;
-        self.check()
+        self.checkpoint().await
     }
 
     async fn checkpoint(&mut self) -> Result<()> {
