@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/cache.sh
-cargo build --quiet -p ticketsr
+cargo build --quiet -p ticketsr-cli
 bin="$CARGO_TARGET_DIR/debug/ticketsr"
 out=tests/output/overfit
 mkdir -p "$out"

@@ -76,8 +76,8 @@ background "wasm build" bash -c 'scripts/build-web.sh module && touch "$0" &&
   cargo build --release --target wasm32-unknown-unknown -p ticketsr --example browser' "$logs/module.built"
 background "browser package" bash -c 'until [ -e "$0" ]; do [ -e "$1" ] && exit 1; sleep 1; done
   scripts/build-web.sh package' "$logs/module.built" "$logs/bg-$(slug "wasm build").rc"
-phase "native build" cargo test -p ticketsr --no-run
-phase "native tests" cargo nextest run -p ticketsr
+phase "native build" cargo test --workspace --no-run
+phase "native tests" cargo nextest run --workspace
 wait_background "wasm build"
 # The runner (.cargo/config.toml) reads crate/webdriver.json from its working directory.
 phase "wasm tests (headless Chromium, WebGPU on SwiftShader)" \

@@ -10,7 +10,7 @@ blocks=${1:-4} channels=${2:-16} expansion=${3:-4}
 scale=2 batch=16 patch=32 short=10 long=40
 [ -x .media/torch-venv/bin/python ] || { python3 -m venv .media/torch-venv && .media/torch-venv/bin/pip install --quiet torch numpy; }
 source scripts/cache.sh
-cargo build --quiet -p ticketsr
+cargo build --quiet -p ticketsr-cli
 bin="$CARGO_TARGET_DIR/debug/ticketsr"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -131,6 +131,13 @@ pub fn from_bytes(bytes: &[u8]) -> Result<ModelFile> {
     Ok(ModelFile { grids, ..ModelFile::new(info, graph, values)? })
 }
 
+/// Values for every parameter of `graph` from a plain safetensors file of dense f32 weights
+/// by name, such as a PyTorch state dict saved with safetensors (`ticketsr build --weights`).
+pub fn values_from_state_dict(graph: &Graph, bytes: &[u8]) -> Result<Vec<Vec<f32>>> {
+    let tensors = SafeTensors::deserialize(bytes).map_err(|e| Error::InvalidModel(e.to_string()))?;
+    values_for(graph, &tensors, &Storage::default())
+}
+
 /// Reads values for every graph parameter from safetensors, by name. A PyTorch
 /// weight-normalised `{name}_g` / `{name}_v` pair stands in for `{name}` and is folded.
 /// `U8` tensors are codes on their grid; sparse parameters are mask and nonzero values.

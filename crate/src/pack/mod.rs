@@ -5,6 +5,7 @@
 //! under `format = "ticketsr-pack/1"`. Any safetensors reader can open it, the browser
 //! fetches one file, and the loader here runs natively and in wasm alike.
 
+pub mod evaluate;
 pub mod play;
 
 use std::collections::HashMap;

@@ -3,6 +3,8 @@
 //! the general models, and the ground that overfitting (STDO, Dy-DCA), the learned patch
 //! scorer and pruning recovery stand on.
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod checkpoint;
 pub mod data;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod video;

@@ -1,0 +1,208 @@
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+use ticketsr::clock::now_ms;
+use ticketsr::model::format;
+use ticketsr::prune::channel::{self, Budget, ChannelConfig, Criterion};
+use ticketsr::prune::{self, magnitude::Scope, recover};
+use ticketsr::train::data::PatchPairs;
+use ticketsr::train::{StepReport, TrainConfig};
+use ticketsr::{Backend, BackendChoice, Error, Result};
+
+use crate::args::{Schedule, choice};
+use crate::files::{load_hr, load_model, write};
+use crate::progress::{self, running};
+
+/// The pruning passes by the names the CLI has always taken: magnitude pruning's two
+/// scopes are two methods here.
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum MethodArg {
+    /// Zero the smallest weights of the whole network.
+    Global,
+    /// Zero the smallest share of every layer.
+    PerLayer,
+    /// Keep 2 of every 4 consecutive input channels of each filter tap.
+    TwoOfFour,
+    /// Remove whole channels (coupled ones together): a smaller dense network.
+    Channel,
+}
+
+/// Prune a model: zero its smallest weights (the file shrinks with sparsity) or remove
+/// whole channels (a smaller, faster dense network); optionally train it back.
+#[derive(clap::Args)]
+pub struct Args {
+    model: PathBuf,
+    #[arg(long, short)]
+    output: PathBuf,
+    #[arg(long, value_enum, default_value = "global")]
+    method: MethodArg,
+    /// Share of the weights (global, per-layer) or of the channels (channel) to remove.
+    #[arg(long, default_value_t = 0.5)]
+    sparsity: f64,
+    /// Channel: how channels are scored: l1 (mean absolute weight of the filter, Chase),
+    /// l2 (its root mean square) or leverage (column-subset leverage of the layer's filter
+    /// matrix, CHEX).
+    #[arg(long, value_parser = choice::<Criterion>, default_value = "l1")]
+    criterion: Criterion,
+    /// Channel: rank all channels together (global), or take the same share from every
+    /// layer (per-layer).
+    #[arg(long, value_parser = choice::<Budget>, default_value = "global")]
+    budget: Budget,
+    /// Channel: share of every layer's channels that always stays.
+    #[arg(long, default_value_t = channel::default_floor())]
+    floor: f64,
+    /// Channel: every layer keeps a multiple of this many channels (the nearest).
+    #[arg(long, default_value_t = channel::default_multiple())]
+    multiple: usize,
+    /// Steps of recovery training on --data (pruned weights stay zero); with
+    /// --lottery or --gradual, the steps of each training.
+    #[arg(long, default_value_t = 0)]
+    fine_tune: usize,
+    /// HR images, folders or videos to train on.
+    #[arg(long, num_args = 1..)]
+    data: Vec<PathBuf>,
+    /// Global magnitude: find a lottery ticket in this many rounds of train, prune,
+    /// rewind (then train the ticket once more).
+    #[arg(long, conflicts_with = "gradual")]
+    lottery: Option<usize>,
+    /// Channel: prune gradually while training (Chase's cubic schedule), every N steps.
+    #[arg(long)]
+    gradual: Option<usize>,
+    #[arg(long, default_value_t = 1)]
+    frame_every: usize,
+    #[arg(long, default_value_t = 100)]
+    max_frames: usize,
+    /// LR patch side for training.
+    #[arg(long, default_value_t = 32)]
+    patch: usize,
+    #[command(flatten)]
+    schedule: Schedule,
+    /// Where to run: auto (the GPU, Vulkan, when available, else the CPU), gpu or cpu.
+    #[arg(long, default_value = "auto")]
+    backend: BackendChoice,
+}
+
+pub async fn run(a: Args, json: bool) -> Result<Value> {
+    let Args {
+        model,
+        output,
+        method,
+        sparsity,
+        criterion,
+        budget,
+        floor,
+        multiple,
+        fine_tune,
+        data,
+        lottery,
+        gradual,
+        frame_every,
+        max_frames,
+        patch,
+        schedule,
+        backend,
+    } = a;
+    let m = load_model(Some(&model))?;
+    let channels = ChannelConfig {
+        sparsity,
+        criterion,
+        budget,
+        floor,
+        multiple,
+    };
+    let pass = match method {
+        MethodArg::Global => prune::Method::Magnitude {
+            sparsity,
+            scope: Scope::Global,
+        },
+        MethodArg::PerLayer => prune::Method::Magnitude {
+            sparsity,
+            scope: Scope::PerLayer,
+        },
+        MethodArg::TwoOfFour => prune::Method::TwoOfFour,
+        MethodArg::Channel => prune::Method::Channel(channels),
+    };
+    if lottery.is_some() && method != MethodArg::Global
+        || gradual.is_some() && method != MethodArg::Channel
+    {
+        return Err(Error::InvalidArgument(
+            "--lottery goes with --method global, --gradual with --method channel".into(),
+        ));
+    }
+    let trains = fine_tune > 0 || lottery.is_some() || gradual.is_some();
+    if trains && (fine_tune == 0 || data.is_empty()) {
+        return Err(Error::InvalidArgument(
+            "training needs --fine-tune STEPS and --data IMAGES|VIDEO".into(),
+        ));
+    }
+    let start = now_ms();
+    let pruned = if !trains {
+        pass.apply(&m)?
+    } else {
+        let Schedule {
+            batch,
+            lr,
+            lr_min,
+            seed,
+        } = schedule;
+        let config = TrainConfig {
+            steps: fine_tune,
+            batch,
+            patch,
+            lr,
+            lr_min,
+            seed,
+        };
+        let device = Backend::acquire(backend).await?.device;
+        let pairs = PatchPairs::from_hr(&load_hr(&data, frame_every, max_frames)?, m.info.scale)?;
+        let trainings = lottery.map_or(1, |r| r + 1);
+        let bar = progress::steps(json, fine_tune * trainings);
+        let (mut done, mut psnr) = (0, f64::NAN);
+        let mut on_step = |phase: &str, r: StepReport| {
+            done += 1;
+            psnr = running(psnr, r.psnr);
+            bar.set_position(done as u64);
+            bar.set_message(format!("{phase}: psnr {psnr:.2} dB"));
+        };
+        let how = recover::Recovery {
+            data: &pairs,
+            config,
+            device: &device,
+        };
+        let out = match (lottery, gradual) {
+            (Some(rounds), _) => recover::lottery(&m, sparsity, rounds, how, &mut on_step).await?,
+            (_, Some(every)) => {
+                recover::gradual_channels(&m, &channels, every, how, &mut on_step).await?
+            }
+            _ => recover::fine_tune(&pass.apply(&m)?, how, &mut on_step).await?,
+        };
+        bar.finish_and_clear();
+        out
+    };
+    let file = format::to_bytes(&pruned)?;
+    write(&output, &file)?;
+    let before = prune::summary(&m, &m, format::to_bytes(&m)?.len())?;
+    Ok(json!({
+        "command": "prune", "output": output, "before": before, "after": prune::summary(&m, &pruned, file.len())?,
+        "minutes": (now_ms() - start) / 60e3, "notes": pruned.info.notes,
+    }))
+}
+
+pub fn print(v: &Value) {
+    let (b, a) = (&v["before"], &v["after"]);
+    println!("{:<22} {:>12} {:>12}", "", "before", "after");
+    for key in ["parameters", "nonzero", "macsPerOutputPixel", "bytes"] {
+        println!("{key:<22} {:>12} {:>12}", b[key], a[key]);
+    }
+    for l in a["layers"].as_array().into_iter().flatten() {
+        println!(
+            "  {:<20} channels {:>4} of {:<4} nonzero {:>7} of {}",
+            l["name"].as_str().unwrap_or(""),
+            l["channels"],
+            l["channelsBefore"],
+            l["nonzero"],
+            l["weights"]
+        );
+    }
+    println!("wrote {}", v["output"].as_str().unwrap_or(""));
+}
