@@ -18,6 +18,7 @@ pub enum BackendChoice {
     /// The GPU when an adapter exists, else the CPU.
     #[default]
     Auto,
+    #[serde(alias = "webgpu", alias = "wgpu", alias = "vulkan")]
     Gpu,
     Cpu,
 }
@@ -122,7 +123,7 @@ impl Backend {
                 GpuState::Ready(b) => return Ok(b.clone()),
                 GpuState::Starting => {
                     drop(s);
-                    wait_a_moment().await;
+                    crate::platform::yield_now().await;
                 }
                 GpuState::Idle => {
                     *s = GpuState::Starting;
@@ -139,19 +140,12 @@ impl Backend {
     }
 }
 
-/// Lets another task finish starting the GPU: the browser's event loop runs meanwhile.
-async fn wait_a_moment() {
-    #[cfg(target_arch = "wasm32")]
-    crate::wasm::yield_to_event_loop().await;
-    #[cfg(not(target_arch = "wasm32"))]
-    std::thread::sleep(std::time::Duration::from_millis(1));
-}
 
 async fn init_gpu() -> Result<Backend> {
     use burn::tensor::wgpu::WgpuBackend;
     #[cfg(target_arch = "wasm32")]
     let (api, kind) = {
-        crate::wasm::require_webgpu().await?;
+        crate::platform::require_webgpu().await?;
         (WgpuBackend::WebGpu, BackendKind::WebGpu)
     };
     // Pinned: an unpinned native device silently lands on another API when Vulkan is missing.

@@ -3,13 +3,14 @@
 //! (wasm32, WebGPU) and natively (Vulkan or CPU) for the command line and tests.
 
 pub mod backend;
-pub mod clock;
 pub mod error;
 pub mod gpu;
 pub mod graph;
 pub mod imaging;
 pub mod model;
+pub mod options;
 pub mod patch;
+pub mod platform;
 pub mod prune;
 pub mod ops;
 pub mod overfit;

@@ -10,8 +10,6 @@ use crate::gpu::conv::FusedConvs;
 use crate::graph::{Network, Sides};
 use crate::imaging::{MAX_OUTPUT_PIXELS, Region, RgbaImage, bicubic};
 use crate::model::{ModelFile, ModelInfo};
-use crate::patch::score::{self, Reference, Scorer};
-use crate::patch::{Grid, learned};
 use crate::tile::{self, Tile};
 
 /// Told after every tile; returning an error (usually [`Error::Aborted`]) stops the run.
@@ -79,32 +77,14 @@ impl Upscaler {
         self
     }
 
-    /// Loads a learned patch scorer (see [`crate::patch::learned`]) beside the model.
-    pub fn with_learned_scorer(mut self, scorer: &ModelFile) -> Result<Self> {
-        self.set_learned_scorer(scorer)?;
-        Ok(self)
+    /// The learned patch scorer's network, when one is loaded (`crate::patch::learned`
+    /// loads and runs it; it lives here so that one upscaler carries what its calls need).
+    pub(crate) fn scorer_network(&self) -> Option<&Network> {
+        self.scorer.as_ref()
     }
 
-    /// Replaces the learned patch scorer; on error the upscaler is unchanged.
-    pub fn set_learned_scorer(&mut self, scorer: &ModelFile) -> Result<()> {
-        let a = scorer.validate()?;
-        if a.scale != 1 {
-            return Err(Error::model(format!("a patch scorer keeps the input's size; `{}` upscales x{}", scorer.info.name, a.scale)));
-        }
-        self.scorer = Some(scorer.network(&self.backend.device)?);
-        Ok(())
-    }
-
-    pub fn has_learned_scorer(&self) -> bool {
-        self.scorer.is_some()
-    }
-
-    /// Scores the patches of `lr` with any scorer, the learned one included.
-    pub async fn score(&self, scorer: Scorer, lr: &RgbaImage, grid: &Grid, reference: Option<&Reference<'_>>, seed: u64) -> Result<Vec<f32>> {
-        match (scorer, &self.scorer) {
-            (Scorer::Learned, Some(net)) => learned::scores(net, lr, grid, &self.backend.device).await,
-            _ => score::score(scorer, lr, grid, reference, &self.backend.device, seed).await,
-        }
+    pub(crate) fn set_scorer_network(&mut self, network: Network) {
+        self.scorer = Some(network);
     }
 
     /// Overrides the tile side (tests use small tiles to exercise seams); refused unless

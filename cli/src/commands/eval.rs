@@ -1,10 +1,10 @@
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
-use ticketsr::clock::now_ms;
 use ticketsr::imaging::{self, RgbaImage, bicubic, metrics};
 use ticketsr::model;
 use ticketsr::pack::evaluate;
+use ticketsr::platform::now_ms;
 use ticketsr::{Backend, Error, Result, Silent};
 
 use super::play_pack::pack_frames;

@@ -1,9 +1,9 @@
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
-use ticketsr::clock::now_ms;
-use ticketsr::overfit::pipeline::{self, Request};
+use ticketsr::pack::make::{self, Request};
 use ticketsr::overfit::{Method, fit, split};
+use ticketsr::platform::now_ms;
 use ticketsr::{Backend, BackendChoice, Result};
 
 use crate::args::Schedule;
@@ -132,7 +132,7 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
     let backend = Backend::acquire(a.backend).await?;
     let bar = progress::steps(json, 0);
     let (mut loss, mut psnr) = (f64::NAN, f64::NAN);
-    let done = pipeline::overfit(
+    let done = make::overfit(
         &a.clip,
         &request,
         &general,

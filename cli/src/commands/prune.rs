@@ -1,8 +1,8 @@
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
-use ticketsr::clock::now_ms;
 use ticketsr::model::format;
+use ticketsr::platform::now_ms;
 use ticketsr::prune::channel::{self, Budget, ChannelConfig, Criterion};
 use ticketsr::prune::{self, magnitude::Scope, recover};
 use ticketsr::train::data::PatchPairs;

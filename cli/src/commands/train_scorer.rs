@@ -2,9 +2,9 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use ticketsr::Result;
-use ticketsr::clock::now_ms;
 use ticketsr::model::format;
 use ticketsr::patch::learned;
+use ticketsr::platform::now_ms;
 use ticketsr::train::TrainConfig;
 
 use crate::args::RunArgs;

@@ -1,11 +1,11 @@
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
-use ticketsr::clock::now_ms;
 use ticketsr::imaging;
+use ticketsr::options::{UpscaleOptions, Work};
 use ticketsr::patch::score::Scorer;
-use ticketsr::patch::select::Selection;
-use ticketsr::patch::{Grid, Tickets, overlay};
+use ticketsr::patch::{Grid, overlay};
+use ticketsr::platform::now_ms;
 use ticketsr::{Error, Result};
 
 use super::OVERLAY_HEAT;
@@ -30,12 +30,12 @@ pub struct Args {
     #[arg(long)]
     budget_ms: Option<f64>,
     /// Scorer that picks the tickets: gradient, laplacian, contrast, learned or random.
-    #[arg(long, default_value = "gradient")]
+    #[arg(long, default_value_t = UpscaleOptions::default().scorer)]
     scorer: Scorer,
     /// Patch side in input pixels.
-    #[arg(long, default_value_t = ticketsr::patch::DEFAULT_PATCH)]
+    #[arg(long, default_value_t = UpscaleOptions::default().patch_size)]
     patch: usize,
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = UpscaleOptions::default().seed)]
     seed: u64,
     /// Also save the output with the grid, score heatmap and tickets drawn over it.
     #[arg(long)]
@@ -61,71 +61,57 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
     let model = load_model(run.model.as_deref())?;
     let img = load_image(&input)?;
     let up = run.upscaler(&model).await?;
-    let mut cost = None;
-    let selection = match (keep, budget_ms) {
-        (Some(k), _) => Some(Selection::Keep(k)),
-        (None, Some(ms)) => {
-            let grid = Grid::new(img.width, img.height, patch)?;
-            let scores = up.score(scorer, &img, &grid, None, seed).await?;
-            let c = up
-                .measure_cost(&img, &grid, &scores, &mut Tiles::new(json))
-                .await?;
-            cost = Some(c);
-            Some(Selection::Budget { ms, cost: c })
-        }
-        (None, None) => None,
+    let mut options = UpscaleOptions {
+        keep,
+        budget_ms,
+        patch_size: patch,
+        scorer,
+        seed,
+        ..Default::default()
     };
-    if selection.is_none() && overlay.is_some() {
+    if budget_ms.is_some() {
+        // The budget in milliseconds of this device: the cost per patch measured here first.
+        let grid = Grid::new(img.width, img.height, patch)?;
+        let scores = up.score(scorer, &img, &grid, None, seed).await?;
+        options.cost = Some(
+            up.measure_cost(&img, &grid, &scores, &mut Tiles::new(json))
+                .await?,
+        );
+    }
+    if options.work(img.width, img.height)? == Work::Dense && overlay.is_some() {
         return Err(Error::InvalidArgument(
             "--overlay needs --keep or --budget-ms".into(),
         ));
     }
-    let once = async |progress: &mut Tiles| match selection {
-        None => Ok::<_, Error>((up.upscale(&img, progress).await?, None)),
-        Some(selection) => {
-            let run = up
-                .upscale_tickets(
-                    &img,
-                    &Tickets {
-                        patch,
-                        scorer,
-                        selection,
-                        seed,
-                    },
-                    progress,
-                )
-                .await?;
-            Ok((run.image.clone(), Some(run)))
-        }
-    };
     let start = now_ms();
-    let (out, tickets) = once(&mut Tiles::new(json)).await?;
+    let (out, tickets) = up
+        .upscale_with(&img, &options, &mut Tiles::new(json))
+        .await?;
     let ms = now_ms() - start;
     let mut times = Vec::with_capacity(repeat);
     for _ in 0..repeat {
         let start = now_ms();
-        once(&mut Tiles::hidden()).await?;
+        up.upscale_with(&img, &options, &mut Tiles::hidden())
+            .await?;
         times.push(now_ms() - start);
     }
     times.sort_by(f64::total_cmp);
     write(&output, &imaging::encode_png(&out)?)?;
     if let (Some(path), Some(t)) = (&overlay, &tickets) {
-        write(
-            path,
-            &imaging::encode_png(&overlay::draw(
-                &out,
-                &t.grid.scaled(up.scale()),
-                &t.scores,
-                &t.selected,
-                OVERLAY_HEAT,
-            )?)?,
+        let drawn = overlay::draw(
+            &out,
+            &t.grid.scaled(up.scale()),
+            &t.scores,
+            &t.selected,
+            OVERLAY_HEAT,
         )?;
+        write(path, &imaging::encode_png(&drawn)?)?;
     }
     Ok(json!({
         "command": "upscale", "input": input, "output": output,
         "width": out.width, "height": out.height, "ms": ms, "info": up.info(),
         "median_ms": times.get(times.len() / 2), "times_ms": times,
         "patches": tickets.as_ref().map(|t| t.grid.len()), "selected": tickets.map(|t| t.selected),
-        "cost": cost,
+        "cost": options.cost,
     }))
 }

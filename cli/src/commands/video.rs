@@ -1,9 +1,9 @@
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
-use ticketsr::clock::now_ms;
 use ticketsr::imaging::{RgbaImage, bicubic, metrics};
 use ticketsr::patch::score::Scorer;
+use ticketsr::platform::now_ms;
 use ticketsr::train::video;
 use ticketsr::video::{FrameOptions, Stream};
 use ticketsr::{Error, Result, Silent};

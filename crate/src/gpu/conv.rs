@@ -8,7 +8,8 @@
 //! computes a row of 4 output pixels for 8 output channels, so every input value it loads
 //! feeds up to 8 x `kw` multiply-adds and every weight vector 4.
 //!
-//! The shader is generated per kernel size and activation, with the taps unrolled.
+//! The shader (`conv.wgsl`) is filled in per kernel size and activation, with the taps
+//! unrolled.
 
 use std::collections::HashMap;
 
@@ -17,7 +18,7 @@ use burn::tensor::Tensor;
 
 use super::{bind, flush, primitive};
 use crate::error::{Error, Result};
-use crate::graph::{Graph, NodeId, Op};
+use crate::graph::{ConvKernels, Graph, NodeId, Op};
 
 /// Output pixels along a row per invocation.
 const PIXELS: usize = 4;
@@ -43,99 +44,58 @@ struct Key {
     groups: usize,
 }
 
-/// WGSL for one kernel size and activation.
+/// The kernel's WGSL, beside this file; [`shader`] fills in one kernel size.
+const TEMPLATE: &str = include_str!("conv.wgsl");
+
+/// WGSL for one kernel size and activation: the template's constants, and its marked
+/// places filled with the taps, accumulators and stores unrolled.
 fn shader(key: Key) -> String {
     let Key { kh, kw, act, groups: gs } = key;
     let span = kw + PIXELS - 1;
-    // One kernel row per loop step, its taps unrolled: unrolling the rows too makes
-    // shaders SwiftShader loses the device compiling (3x3 and larger).
-    let mut body = String::new();
+    let mut taps = String::new();
     for i in 0..span {
-        body += &format!("      let v{i} = ld(base, iy, ix0 + {i});\n");
+        taps += &format!("      let v{i} = ld(base, iy, ix0 + {i});\n");
     }
     for kx in 0..kw {
         for g in 0..gs {
-            body += &format!("      let w{g}_{kx} = w[wi + ({g}u * {kh}u + ky) * {kw}u + {kx}u];\n");
+            taps += &format!("      let w{g}_{kx} = w[wi + ({g}u * KH + ky) * KW + {kx}u];\n");
         }
     }
     for kx in 0..kw {
         for g in 0..gs {
             for p in 0..PIXELS {
-                body += &format!("      a{g}{p} += w{g}_{kx} * v{};\n", kx + p);
+                taps += &format!("      a{g}{p} += w{g}_{kx} * v{};\n", kx + p);
             }
         }
     }
-    let activate = match act {
-        Activation::None => "return v;",
-        Activation::Relu => "return max(v, vec4<f32>(0.0));",
-        Activation::Prelu => "return select(v * b[p.groups + g], v, v > vec4<f32>(0.0));",
-    };
-    let mut init = String::new();
-    let mut store = String::new();
+    let mut accumulators = String::new();
+    let mut stores = String::new();
     for g in 0..gs {
         for p in 0..PIXELS {
-            init += &format!("  var a{g}{p} = b[min(g0 + {g}u, p.groups - 1u)];\n");
-            store += &format!("  put(n, g0 + {g}u, oy, ox + {p}u, act(a{g}{p}, g0 + {g}u));\n");
+            accumulators += &format!("  var a{g}{p} = b[min(g0 + {g}u, p.groups - 1u)];\n");
+            stores += &format!("  put(n, g0 + {g}u, oy, ox + {p}u, act(a{g}{p}, g0 + {g}u));\n");
         }
     }
-    format!(
-        r#"
-struct Params {{
-  in_c: u32, out_c: u32, in_h: u32, in_w: u32,
-  out_h: u32, out_w: u32, y0: i32, x0: i32,
-  in_first: u32, in_sn: u32, in_sc: u32, in_sy: u32,
-  in_sx: u32, out_first: u32, groups: u32, blocks: u32,
-}}
-// All read_write, as burn binds them: two views of one pooled buffer may meet in a pass.
-@group(0) @binding(0) var<storage, read_write> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> w: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> b: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@group(0) @binding(4) var<uniform> p: Params;
-
-fn ld(base: u32, iy: i32, ix: i32) -> f32 {{
-  if (iy < 0 || ix < 0 || iy >= i32(p.in_h) || ix >= i32(p.in_w)) {{ return 0.0; }}
-  return x[base + u32(iy) * p.in_sy + u32(ix) * p.in_sx];
-}}
-
-fn act(v: vec4<f32>, g: u32) -> vec4<f32> {{
-  {activate}
-}}
-
-fn put(n: u32, g: u32, oy: u32, ox: u32, v: vec4<f32>) {{
-  if (ox >= p.out_w || g >= p.groups) {{ return; }}
-  let plane = p.out_h * p.out_w;
-  let at = p.out_first + (n * p.out_c + g * 4u) * plane + oy * p.out_w + ox;
-  let left = p.out_c - g * 4u;
-  y[at] = v.x;
-  if (left > 1u) {{ y[at + plane] = v.y; }}
-  if (left > 2u) {{ y[at + 2u * plane] = v.z; }}
-  if (left > 3u) {{ y[at + 3u * plane] = v.w; }}
-}}
-
-@compute @workgroup_size(8, 8, 1)
-fn main(@builtin(global_invocation_id) id: vec3<u32>) {{
-  let ox = id.x * {PIXELS}u;
-  let oy = id.y;
-  if (ox >= p.out_w || oy >= p.out_h) {{ return; }}
-  let n = id.z / p.blocks;
-  let g0 = (id.z % p.blocks) * {gs}u;
-  let iy0 = i32(oy) + p.y0;
-  let ix0 = i32(ox) + p.x0;
-{init}
-  for (var c = 0u; c < p.in_c; c++) {{
-    let base = p.in_first + n * p.in_sn + c * p.in_sc;
-    let wi = ((g0 / {gs}u) * p.in_c + c) * {per_c}u;
-    for (var ky = 0u; ky < {kh}u; ky++) {{
-      let iy = iy0 + i32(ky);
-{body}
-    }}
-  }}
-{store}
-}}
-"#,
-        per_c = gs * kh * kw,
-    )
+    let activation = match act {
+        Activation::None => 0,
+        Activation::Relu => 1,
+        Activation::Prelu => 2,
+    };
+    let constants = format!(
+        "const KH: u32 = {kh}u;\nconst KW: u32 = {kw}u;\nconst PIXELS: u32 = {PIXELS}u;\nconst GROUPS: u32 = {gs}u;\n\
+         const PER_C: u32 = {}u;\nconst ACTIVATION: u32 = {activation}u;\n",
+        gs * kh * kw
+    );
+    let fill = |src: &str, mark: &str, code: &str| {
+        let at = src.find(mark).map(|i| i + src[i..].find('\n').unwrap_or(src.len() - i));
+        match at {
+            Some(end) => format!("{}{code}{}", &src[..end + 1], &src[end + 1..]),
+            None => src.to_string(),
+        }
+    };
+    let src = fill(TEMPLATE, "// @accumulators", &accumulators);
+    let src = fill(&src, "// @taps", &taps);
+    constants + &fill(&src, "// @stores", &stores)
 }
 
 /// One convolution's packed parameters.
@@ -255,9 +215,11 @@ impl FusedConvs {
         }
         Ok(Self { setup: setup.clone(), convs, pipelines })
     }
+}
 
+impl ConvKernels for FusedConvs {
     /// Whether node `id` is a convolution this runs, and the activation node it takes in.
-    pub fn fused_activation(&self, id: NodeId, graph: &Graph) -> Option<Option<NodeId>> {
+    fn fused_activation(&self, id: NodeId, graph: &Graph) -> Option<Option<NodeId>> {
         let packed = self.convs.get(&id)?;
         Some(if packed.key.act == Activation::None { None } else { fusable_activation(graph, id).map(|(a, _)| a) })
     }
@@ -265,7 +227,7 @@ impl FusedConvs {
     /// Convolves node `id`'s input `x`, whose pixel `(0, 0)` the output's pixel `(0, 0)`
     /// is `shift` (x, y) pixels before, keeping `out` (width, height) pixels; what lies
     /// outside `x` reads as zero (the image's edge).
-    pub fn run(&self, id: NodeId, x: Tensor<4>, shift: [usize; 2], out: [usize; 2]) -> Result<Tensor<4>> {
+    fn run(&self, id: NodeId, x: Tensor<4>, shift: [usize; 2], out: [usize; 2]) -> Result<Tensor<4>> {
         let packed = self.convs.get(&id).ok_or_else(|| Error::model(format!("node {id} is not a packed convolution")))?;
         let [n, c, h, w] = x.dims();
         if c != packed.in_c {
@@ -352,8 +314,8 @@ mod tests {
         // Each row loads kw + PIXELS - 1 inputs and does kw * GROUPS * PIXELS vec4 FMAs.
         assert_eq!(src.matches("= ld(").count(), 5 + PIXELS - 1);
         assert_eq!(src.matches(" += w").count(), 5 * GROUPS * PIXELS);
-        assert!(src.contains("ky < 3u"));
-        assert!(src.contains("select("));
+        assert_eq!(src.matches("put(n, g0").count(), GROUPS * PIXELS);
+        assert!(src.contains("const KH: u32 = 3u;") && src.contains("const ACTIVATION: u32 = 2u;"));
     }
 
     /// Every kernel size, both activations, channel counts that are not multiples of 4 or 8,

@@ -8,10 +8,22 @@ use burn::tensor::module::conv2d;
 use burn::tensor::ops::{ConvOptions, PadMode};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::{Analysis, Graph, Interpolation, Op, Sides};
+use super::{Analysis, Graph, Interpolation, NodeId, Op, Sides};
 use crate::error::{Error, Result};
-use crate::gpu::conv::FusedConvs;
 use crate::ops::{pixel_shuffle::pixel_shuffle, resize};
+
+/// Kernels that run some convolutions, with the activation that follows each, faster than
+/// burn's: a backend plugs them into the executor (on a GPU, `gpu::conv::FusedConvs`). The
+/// graph owns the trait, so it imports no backend.
+pub trait ConvKernels {
+    /// Whether node `id` is a convolution run here, and the activation node it takes in.
+    fn fused_activation(&self, id: NodeId, graph: &Graph) -> Option<Option<NodeId>>;
+
+    /// Convolves node `id`'s input `x`, whose pixel `(0, 0)` the output's pixel `(0, 0)`
+    /// is `shift` (x, y) pixels before, keeping `out` (width, height) pixels; what lies
+    /// outside `x` reads as zero (the image's edge).
+    fn run(&self, id: NodeId, x: Tensor<4>, shift: [usize; 2], out: [usize; 2]) -> Result<Tensor<4>>;
+}
 
 /// A graph with its parameters on a device.
 #[derive(Module, Debug)]
@@ -107,13 +119,14 @@ impl Network {
         self.run(input, drop, None)
     }
 
-    /// [`Network::forward_cropped`] with the convolutions (and the activations they take
-    /// in) run by the fused GPU kernel instead of burn's: the inference hot path on a GPU.
-    pub fn forward_cropped_fused(&self, input: Tensor<4>, drop: Sides, fused: &FusedConvs) -> Result<Tensor<4>> {
-        self.run(input, drop, Some(fused))
+    /// [`Network::forward_cropped`] with the convolutions `kernels` cover (and the
+    /// activations they take in) run by them instead of burn's: on a GPU, the fused kernel
+    /// (`gpu::conv`), the inference hot path.
+    pub fn forward_cropped_fused(&self, input: Tensor<4>, drop: Sides, kernels: &dyn ConvKernels) -> Result<Tensor<4>> {
+        self.run(input, drop, Some(kernels))
     }
 
-    fn run(&self, input: Tensor<4>, drop: Sides, fused: Option<&FusedConvs>) -> Result<Tensor<4>> {
+    fn run(&self, input: Tensor<4>, drop: Sides, fused: Option<&dyn ConvKernels>) -> Result<Tensor<4>> {
         let [_, c, h, w] = input.dims();
         if c != 3 || h == 0 || w == 0 {
             return Err(Error::InvalidArgument(format!("network input must be [n, 3, h, w], got {:?}", input.dims())));

@@ -8,7 +8,7 @@ mod exec;
 mod shape;
 
 pub use builder::GraphBuilder;
-pub use exec::Network;
+pub use exec::{ConvKernels, Network};
 pub use shape::{Analysis, NodeShape, Sides};
 
 use serde::{Deserialize, Serialize};

@@ -12,8 +12,6 @@
 pub mod chunk;
 pub mod fit;
 pub mod layout;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod pipeline;
 pub mod split;
 
 use serde::{Deserialize, Serialize};

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::backend::Backend;
-use crate::clock::now_ms;
+use crate::platform::now_ms;
 use crate::error::{Error, Result};
 use crate::imaging::{RgbaImage, metrics};
 use crate::model::{self, ModelFile};

@@ -6,6 +6,8 @@
 //! fetches one file, and the loader here runs natively and in wasm alike.
 
 pub mod evaluate;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod make;
 pub mod play;
 
 use std::collections::HashMap;

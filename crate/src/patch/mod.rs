@@ -58,6 +58,7 @@ impl Upscaler {
 /// are narrower when the side is not a multiple of the patch, so every pixel lies in
 /// exactly one patch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Grid {
     pub width: usize,
     pub height: usize,

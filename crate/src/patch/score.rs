@@ -17,6 +17,7 @@ use crate::imaging::{Region, RgbaImage, metrics};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum Scorer {
     /// Mean Sobel gradient energy of the LR luma: edges and texture.
     Gradient,

@@ -5,10 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// What it costs to run the network on `k` patches of one frame: `fixed_ms + k * per_patch_ms`.
+/// What it costs to run the network on `k` patches of one frame: `fixedMs + k * perPatchMs`.
 /// Measured on the device in use (see [`CostModel::fit`]), so a budget means milliseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct CostModel {
     pub fixed_ms: f64,
     pub per_patch_ms: f64,
@@ -39,6 +40,7 @@ impl CostModel {
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum Selection {
     /// This share of the patches (0..=1), highest scores first.
     Keep(f64),

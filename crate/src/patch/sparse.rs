@@ -6,7 +6,7 @@
 
 use super::select::{CostModel, Selection, select};
 use super::{Grid, window};
-use crate::clock;
+use crate::platform;
 use crate::error::{Error, Result};
 use crate::imaging::{Region, RgbaImage, bicubic, quantize};
 use crate::tile;
@@ -96,9 +96,9 @@ impl Upscaler {
         let band = default_band(grid.patch, self.scale());
         self.upscale_patches(lr, grid, &order[..quarter], band, progress).await?;
         let mut time = async |k: usize| -> Result<f64> {
-            let start = clock::now_ms();
+            let start = platform::now_ms();
             self.upscale_patches(lr, grid, &order[..k], band, progress).await?;
-            Ok(clock::now_ms() - start)
+            Ok(platform::now_ms() - start)
         };
         let one = time(1).await?;
         let many = time(quarter).await?;

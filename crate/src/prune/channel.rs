@@ -14,6 +14,7 @@ use crate::model::ModelFile;
 /// How a channel's importance is measured, from the filters that write it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum Criterion {
     /// Chase's: the mean absolute weight of the filter, zeros included.
     L1,
@@ -28,6 +29,7 @@ pub enum Criterion {
 /// Where the share of channels to remove is counted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum Budget {
     /// One ranking over the whole network, each channel's score divided by its layer's
     /// mean: layers whose channels differ more lose more. (Chase ranks raw magnitudes, which
@@ -40,6 +42,7 @@ pub enum Budget {
 
 /// Everything but `sparsity` has a default, so JS options name only what they change.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct ChannelConfig {
     /// Share (0..1) of the prunable channels to remove.
     pub sparsity: f64,

@@ -20,6 +20,7 @@ use magnitude::Scope;
 /// One pruning pass, as the CLI and the JS API name it.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "kebab-case")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum Method {
     /// The smallest `sparsity` of the convolution weights zeroed.
     Magnitude {

@@ -13,43 +13,11 @@ use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::upscale::Upscaler;
 
-const UNPACK: &str = r#"
-struct Params { width: u32, height: u32, offset: u32, pad: u32 }
-@group(0) @binding(0) var frame: texture_2d<f32>;
-@group(0) @binding(1) var<storage, read_write> planes: array<f32>;
-@group(0) @binding(2) var<uniform> p: Params;
+/// LR frame texture to the network's input planes.
+const UNPACK: &str = include_str!("unpack.wgsl");
 
-@compute @workgroup_size(8, 8)
-fn main(@builtin(global_invocation_id) id: vec3<u32>) {
-    if (id.x >= p.width || id.y >= p.height) { return; }
-    let c = textureLoad(frame, vec2<i32>(id.xy), 0);
-    let n = p.width * p.height;
-    let i = p.offset + id.y * p.width + id.x;
-    planes[i] = c.r;
-    planes[i + n] = c.g;
-    planes[i + 2u * n] = c.b;
-}
-"#;
-
-const DRAW: &str = r#"
-struct Params { offset: u32, stride_c: u32, stride_y: u32, stride_x: u32 }
-@group(0) @binding(0) var<storage, read> planes: array<f32>;
-@group(0) @binding(1) var<uniform> p: Params;
-
-@vertex
-fn vs(@builtin(vertex_index) v: u32) -> @builtin(position) vec4<f32> {
-    let xy = vec2<f32>(f32((v << 1u) & 2u), f32(v & 2u));
-    return vec4<f32>(xy * 2.0 - 1.0, 0.0, 1.0);
-}
-
-// Rounded to the 8-bit value the CPU path would store, so both paths agree exactly.
-@fragment
-fn fs(@builtin(position) at: vec4<f32>) -> @location(0) vec4<f32> {
-    let i = p.offset + u32(at.y) * p.stride_y + u32(at.x) * p.stride_x;
-    let rgb = vec3<f32>(planes[i], planes[i + p.stride_c], planes[i + 2u * p.stride_c]);
-    return vec4<f32>(round(clamp(rgb, vec3<f32>(0.0), vec3<f32>(1.0)) * 255.0) / 255.0, 1.0);
-}
-"#;
+/// The network's output planes to the canvas.
+const DRAW: &str = include_str!("draw.wgsl");
 
 /// The two shaders, on burn's device.
 pub struct GpuFrames {

@@ -19,6 +19,7 @@ use super::reuse;
 /// How to upscale a frame.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct FrameOptions {
     /// Patch side in LR pixels, for tickets and for reuse.
     pub patch_size: usize,

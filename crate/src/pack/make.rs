@@ -1,19 +1,19 @@
-//! The whole of overfitting one clip, from its HR frames to a content pack and its report:
-//! crop so that whole map cells tile the LR frame, make the LR video as a client gets it
-//! (bicubic, then H.264, decoded again for training), score every patch with the general
-//! model, draw the maps, overfit one model per training set, and measure the pack next to
-//! bicubic and the general model. Natively only: it runs ffmpeg.
+//! Making a pack: the whole of overfitting one clip, from its HR frames to a content pack
+//! and its report. Crop so that whole map cells tile the LR frame, make the LR video as a
+//! client gets it (bicubic, then H.264, decoded again for training), score every patch
+//! with the general model, draw the maps, overfit one model per training set, and measure
+//! the pack next to bicubic and the general model. Natively only: it runs ffmpeg.
 
 use std::path::Path;
 
-use super::{Layout, Method, fit, split};
+use super::evaluate::{self, Row};
+use super::{Manifest, Pack, Source};
 use crate::backend::Backend;
-use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::imaging::bicubic;
 use crate::model::ModelFile;
-use crate::pack::evaluate::{self, Row};
-use crate::pack::{Manifest, Pack, Source};
+use crate::overfit::{Layout, Method, fit, split};
+use crate::platform::now_ms;
 use crate::train::{StepReport, video};
 
 /// What to make of a clip.

@@ -1,0 +1,184 @@
+//! The options of the calls both edges make, declared once: serde types with camelCase
+//! names for JS (a field they do not declare is refused by the JS edge, clap refuses a
+//! misspelt flag), one default each, and in wasm builds the TypeScript declarations of the
+//! package generated from them (tsify). The CLI maps its flags onto the same types.
+//!
+//! What only JS can pass (`onProgress`, `signal`, a reference image) is read by the JS
+//! edge itself, which declares those few keys beside these types.
+
+use serde::{Deserialize, Serialize};
+
+use crate::backend::BackendChoice;
+use crate::error::{Error, Result};
+use crate::imaging::RgbaImage;
+use crate::patch::score::Scorer;
+use crate::patch::select::{CostModel, Selection};
+use crate::patch::{DEFAULT_PATCH, Grid, TicketRun, Tickets, sparse};
+use crate::upscale::{Progress, Upscaler};
+
+/// Creating an upscaler (`Upscaler.create`, `Upscaler.bicubic`) or loading a content pack.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct UpscalerOptions {
+    /// "auto" (WebGPU or Vulkan when an adapter exists, else the CPU), "gpu" (also
+    /// "webgpu") or "cpu".
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "\"auto\" | \"gpu\" | \"webgpu\" | \"cpu\""))]
+    pub backend: BackendChoice,
+    /// Core tile side in input pixels; by default derived from the adapter's buffer limits.
+    pub tile_size: Option<usize>,
+    /// On the GPU, run convolutions with burn's own kernels instead of ticketsr's fused one
+    /// (slower; for comparing the two).
+    pub plain_kernels: bool,
+}
+
+/// One upscaling: dense, or the network only on some patches (winning tickets) with
+/// bicubic elsewhere, chosen by at most one of `keep`, `selected` and `budgetMs`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct UpscaleOptions {
+    /// Run the network only on this share (0..1) of the patches, picked by `scorer`.
+    pub keep: Option<f64>,
+    /// Run the network exactly on these patches (indices into the `patchSize` grid, e.g.
+    /// from `selectPatches`).
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Uint32Array | number[]"))]
+    pub selected: Option<Vec<usize>>,
+    /// Run the network on as many of the best patches as fit in this many milliseconds,
+    /// at the per-frame `cost` that `measurePatchCost` measured.
+    pub budget_ms: Option<f64>,
+    pub cost: Option<CostModel>,
+    /// Patch side in input pixels.
+    pub patch_size: usize,
+    /// What picks the winning tickets.
+    pub scorer: Scorer,
+    /// Seed of the "random" scorer.
+    pub seed: u64,
+}
+
+impl Default for UpscaleOptions {
+    fn default() -> Self {
+        Self { keep: None, selected: None, budget_ms: None, cost: None, patch_size: DEFAULT_PATCH, scorer: Scorer::Gradient, seed: 0 }
+    }
+}
+
+/// What an upscaling computes, from [`UpscaleOptions::work`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Work {
+    Dense,
+    /// Patches the scorer picks.
+    Tickets(Tickets),
+    /// These patches of the grid.
+    Patches(Grid, Vec<usize>),
+}
+
+impl UpscaleOptions {
+    /// The work these options ask for on a `width` x `height` input.
+    pub fn work(&self, width: usize, height: usize) -> Result<Work> {
+        let tickets = |selection| Work::Tickets(Tickets { patch: self.patch_size, scorer: self.scorer, selection, seed: self.seed });
+        Ok(match (self.keep, &self.selected, self.budget_ms) {
+            (None, None, None) => Work::Dense,
+            (Some(k), None, None) => tickets(Selection::Keep(k)),
+            (None, Some(selected), None) => Work::Patches(Grid::new(width, height, self.patch_size)?, selected.clone()),
+            (None, None, Some(ms)) => {
+                let cost = self.cost.ok_or_else(|| Error::InvalidArgument("`budgetMs` needs the `cost` that measurePatchCost measured".into()))?;
+                tickets(Selection::Budget { ms, cost })
+            }
+            _ => return Err(Error::InvalidArgument("give one of `keep`, `selected` and `budgetMs`".into())),
+        })
+    }
+}
+
+impl Upscaler {
+    /// Upscales `lr` as `options` ask; with the tickets' scores and choice when a scorer
+    /// picked the patches.
+    pub async fn upscale_with(&self, lr: &RgbaImage, options: &UpscaleOptions, progress: &mut impl Progress) -> Result<(RgbaImage, Option<TicketRun>)> {
+        match options.work(lr.width, lr.height)? {
+            Work::Dense => Ok((self.upscale(lr, progress).await?, None)),
+            Work::Tickets(t) => {
+                let run = self.upscale_tickets(lr, &t, progress).await?;
+                Ok((run.image.clone(), Some(run)))
+            }
+            Work::Patches(grid, selected) => {
+                let band = sparse::default_band(grid.patch, self.scale());
+                Ok((self.upscale_patches(lr, &grid, &selected, band, progress).await?, None))
+            }
+        }
+    }
+}
+
+/// Scoring the patches of an image (`scorePatches`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct ScoreOptions {
+    /// Patch side in input pixels.
+    pub patch_size: usize,
+    pub scorer: Scorer,
+    /// Seed of the "random" scorer.
+    pub seed: u64,
+}
+
+impl Default for ScoreOptions {
+    fn default() -> Self {
+        let UpscaleOptions { patch_size, scorer, seed, .. } = UpscaleOptions::default();
+        Self { patch_size, scorer, seed }
+    }
+}
+
+/// Measuring how much of dense SR's gain each scorer's tickets keep (`evaluatePatches`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct EvaluateOptions {
+    /// Patch side in input pixels.
+    pub patch_size: usize,
+    /// Scorers to compare; absent: all, "learned" when the upscaler has its model.
+    pub scorers: Option<Vec<Scorer>>,
+    /// Keep ratios.
+    pub keeps: Vec<f64>,
+    /// Seed of the "random" scorer.
+    pub seed: u64,
+}
+
+impl Default for EvaluateOptions {
+    fn default() -> Self {
+        Self { patch_size: DEFAULT_PATCH, scorers: None, keeps: vec![0.0, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0], seed: 0 }
+    }
+}
+
+impl EvaluateOptions {
+    /// The scorers asked for, or every one `up` can run.
+    pub fn scorers_for(&self, up: &Upscaler) -> Vec<Scorer> {
+        self.scorers.clone().unwrap_or_else(|| Scorer::ALL.into_iter().filter(|s| *s != Scorer::Learned || up.has_learned_scorer()).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_read_camel_case_fill_defaults_and_refuse_unknown_fields() {
+        let o: UpscaleOptions = serde_json::from_str(r#"{"keep":0.25,"patchSize":16}"#).unwrap();
+        assert_eq!((o.keep, o.patch_size, o.scorer, o.seed), (Some(0.25), 16, Scorer::Gradient, 0));
+        assert!(matches!(o.work(64, 32).unwrap(), Work::Tickets(Tickets { patch: 16, selection: Selection::Keep(_), .. })));
+        assert!(serde_json::from_str::<UpscaleOptions>(r#"{"keeep":0.25}"#).is_err());
+        let u: UpscalerOptions = serde_json::from_str(r#"{"backend":"webgpu","tileSize":64}"#).unwrap();
+        assert_eq!((u.backend, u.tile_size), (BackendChoice::Gpu, Some(64)));
+        assert!(serde_json::from_str::<UpscalerOptions>(r#"{"tilesize":64}"#).is_err());
+        assert_eq!(serde_json::from_str::<EvaluateOptions>("{}").unwrap(), EvaluateOptions::default());
+        assert_eq!(ScoreOptions::default().scorer, UpscaleOptions::default().scorer);
+    }
+
+    #[test]
+    fn at_most_one_selection_and_a_budget_needs_its_cost() {
+        let both = UpscaleOptions { keep: Some(0.5), budget_ms: Some(10.0), ..Default::default() };
+        assert!(both.work(64, 64).is_err());
+        let no_cost = UpscaleOptions { budget_ms: Some(10.0), ..Default::default() };
+        assert!(no_cost.work(64, 64).unwrap_err().to_string().contains("cost"));
+        assert_eq!(UpscaleOptions::default().work(64, 64).unwrap(), Work::Dense);
+        let picked = UpscaleOptions { selected: Some(vec![0, 3]), patch_size: 32, ..Default::default() };
+        assert!(matches!(picked.work(64, 64).unwrap(), Work::Patches(g, s) if g.len() == 4 && s == [0, 3]));
+    }
+}
