@@ -1,8 +1,8 @@
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
-use ticketsr::pack::make::{self, Request};
 use ticketsr::overfit::{Method, fit, split};
+use ticketsr::pack::make::{self, Request};
 use ticketsr::platform::now_ms;
 use ticketsr::{Backend, BackendChoice, Result};
 
