@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::imaging::RgbaImage;
 use crate::patch::score::Scorer;
 use crate::patch::select::{CostModel, Selection};
-use crate::patch::{DEFAULT_PATCH, Grid, TicketRun, Tickets, sparse};
+use crate::patch::{self, DEFAULT_PATCH, Grid, TicketRun, Tickets};
 use crate::upscale::{Progress, Upscaler};
 
 /// Creating an upscaler (`Upscaler.create`, `Upscaler.bicubic`) or loading a content pack.
@@ -54,11 +54,14 @@ pub struct UpscaleOptions {
     pub scorer: Scorer,
     /// Seed of the "random" scorer.
     pub seed: u64,
+    /// How far the network's patches feather into bicubic, in output pixels: 0 is a hard
+    /// edge, at most an output patch; by default an eighth of an output patch.
+    pub band: Option<usize>,
 }
 
 impl Default for UpscaleOptions {
     fn default() -> Self {
-        Self { keep: None, selected: None, budget_ms: None, cost: None, patch_size: DEFAULT_PATCH, scorer: Scorer::Gradient, seed: 0 }
+        Self { keep: None, selected: None, budget_ms: None, cost: None, patch_size: DEFAULT_PATCH, scorer: Scorer::Gradient, seed: 0, band: None }
     }
 }
 
@@ -75,7 +78,7 @@ pub enum Work {
 impl UpscaleOptions {
     /// The work these options ask for on a `width` x `height` input.
     pub fn work(&self, width: usize, height: usize) -> Result<Work> {
-        let tickets = |selection| Work::Tickets(Tickets { patch: self.patch_size, scorer: self.scorer, selection, seed: self.seed });
+        let tickets = |selection| Work::Tickets(Tickets { patch: self.patch_size, scorer: self.scorer, selection, seed: self.seed, band: self.band });
         Ok(match (self.keep, &self.selected, self.budget_ms) {
             (None, None, None) => Work::Dense,
             (Some(k), None, None) => tickets(Selection::Keep(k)),
@@ -100,7 +103,7 @@ impl Upscaler {
                 Ok((run.image.clone(), Some(run)))
             }
             Work::Patches(grid, selected) => {
-                let band = sparse::default_band(grid.patch, self.scale());
+                let band = patch::band(options.band, grid.patch, self.scale())?;
                 Ok((self.upscale_patches(lr, &grid, &selected, band, progress).await?, None))
             }
         }
@@ -180,5 +183,21 @@ mod tests {
         assert_eq!(UpscaleOptions::default().work(64, 64).unwrap(), Work::Dense);
         let picked = UpscaleOptions { selected: Some(vec![0, 3]), patch_size: 32, ..Default::default() };
         assert!(matches!(picked.work(64, 64).unwrap(), Work::Patches(g, s) if g.len() == 4 && s == [0, 3]));
+    }
+
+    #[test]
+    fn the_band_option_sets_the_feathering_and_a_band_wider_than_a_patch_is_refused() {
+        let up = Upscaler::new(&crate::model::espcn::build(2, 3).unwrap(), crate::Backend::cpu()).unwrap();
+        let pixels = (0..48 * 32 * 4).map(|i| ((i * 37) % 251) as u8).collect();
+        let lr = RgbaImage::new(48, 32, pixels).unwrap();
+        let run = |band| {
+            let options = UpscaleOptions { keep: Some(0.5), patch_size: 16, band, ..Default::default() };
+            pollster::block_on(up.upscale_with(&lr, &options, &mut crate::Silent)).map(|(img, _)| img.data)
+        };
+        let (hard, default, wide) = (run(Some(0)).unwrap(), run(None).unwrap(), run(Some(32)).unwrap());
+        assert!(hard != default && default != wide);
+        assert!(run(Some(33)).unwrap_err().to_string().contains("wider than an output patch (32 px)"));
+        let picked = UpscaleOptions { selected: Some(vec![0]), patch_size: 16, band: Some(1 << 30), ..Default::default() };
+        assert!(pollster::block_on(up.upscale_with(&lr, &picked, &mut crate::Silent)).is_err());
     }
 }

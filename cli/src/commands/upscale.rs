@@ -37,6 +37,10 @@ pub struct Args {
     patch: usize,
     #[arg(long, default_value_t = UpscaleOptions::default().seed)]
     seed: u64,
+    /// How far the network's patches feather into bicubic, in output pixels (0: a hard
+    /// edge; default: an eighth of an output patch).
+    #[arg(long)]
+    band: Option<usize>,
     /// Also save the output with the grid, score heatmap and tickets drawn over it.
     #[arg(long)]
     overlay: Option<PathBuf>,
@@ -55,6 +59,7 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
         scorer,
         patch,
         seed,
+        band,
         overlay,
         repeat,
     } = a;
@@ -67,6 +72,7 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
         patch_size: patch,
         scorer,
         seed,
+        band,
         ..Default::default()
     };
     if budget_ms.is_some() {

@@ -27,6 +27,18 @@ pub struct Tickets {
     pub selection: Selection,
     /// Seed of the random control.
     pub seed: u64,
+    /// Feathering into bicubic around the patches, in output pixels (see [`band`]).
+    pub band: Option<usize>,
+}
+
+/// The feathering band around SR patches, in output pixels: the one asked for, at most an
+/// output patch wide (0: a hard edge), or [`sparse::default_band`].
+pub fn band(asked: Option<usize>, patch: usize, scale: usize) -> Result<usize> {
+    match asked {
+        None => Ok(sparse::default_band(patch, scale)),
+        Some(b) if b <= patch.saturating_mul(scale) => Ok(b),
+        Some(b) => Err(Error::InvalidArgument(format!("a band of {b} px is wider than an output patch ({} px)", patch.saturating_mul(scale)))),
+    }
 }
 
 /// A patch-sparse result and how it was chosen, for showing which patches won.
@@ -48,7 +60,7 @@ impl Upscaler {
         let grid = Grid::new(lr.width, lr.height, tickets.patch)?;
         let scores = self.score(tickets.scorer, lr, &grid, None, tickets.seed).await?;
         let selected = select::select(&scores, tickets.selection)?;
-        let band = sparse::default_band(tickets.patch, self.scale());
+        let band = band(tickets.band, tickets.patch, self.scale())?;
         let image = self.upscale_patches(lr, &grid, &selected, band, progress).await?;
         Ok(TicketRun { image, grid, scores, selected })
     }
