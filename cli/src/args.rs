@@ -11,8 +11,7 @@ use crate::files::{DEFAULT_SCORER, load_model};
 /// A command-line value as the library type whose serde names the JS API and files use:
 /// a misspelt one is an error listing the names there are.
 pub fn choice<T: DeserializeOwned>(s: &str) -> std::result::Result<T, String> {
-    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(s))
-        .map_err(|e| e.to_string())
+    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(s)).map_err(|e| e.to_string())
 }
 
 #[derive(clap::Args)]
@@ -48,9 +47,7 @@ impl RunArgs {
         }
         match &self.scorer_model {
             Some(path) => up.with_learned_scorer(&load_model(Some(path))?),
-            None if Path::new(DEFAULT_SCORER).exists() => {
-                up.with_learned_scorer(&load_model(Some(Path::new(DEFAULT_SCORER)))?)
-            }
+            None if Path::new(DEFAULT_SCORER).exists() => up.with_learned_scorer(&load_model(Some(Path::new(DEFAULT_SCORER)))?),
             None => Ok(up),
         }
     }

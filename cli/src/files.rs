@@ -10,22 +10,13 @@ use ticketsr::train::video;
 use ticketsr::{Error, ModelFile, Result};
 
 /// The bundled default: UpscalerJS's x2 RDN, converted (see web/models/README.md).
-const DEFAULT_MODEL: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../web/models/upscalerjs-psnr-small-x2.safetensors"
-);
+const DEFAULT_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../web/models/upscalerjs-psnr-small-x2.safetensors");
 /// The bundled learned patch scorer, trained on the default model's gains.
-pub const DEFAULT_SCORER: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../web/models/ticket-scorer-x2.safetensors"
-);
+pub const DEFAULT_SCORER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../web/models/ticket-scorer-x2.safetensors");
 
 /// The bundled general WDSR-B at a scale, the default scorer and start of overfitting.
 pub fn general_model_path(scale: usize) -> PathBuf {
-    PathBuf::from(format!(
-        "{}/../web/models/ticketsr-wdsr-b-x{scale}.safetensors",
-        env!("CARGO_MANIFEST_DIR")
-    ))
+    PathBuf::from(format!("{}/../web/models/ticketsr-wdsr-b-x{scale}.safetensors", env!("CARGO_MANIFEST_DIR")))
 }
 
 pub fn read(path: &Path) -> Result<Vec<u8>> {
@@ -39,15 +30,10 @@ pub fn read_at_most(path: &Path, limit: usize) -> Result<Vec<u8>> {
     let io = |e| Error::io(format!("reading {}", path.display()), e);
     let file = std::fs::File::open(path).map_err(io)?;
     if !file.metadata().map_err(io)?.is_file() {
-        return Err(Error::InvalidArgument(format!(
-            "{} is not a regular file",
-            path.display()
-        )));
+        return Err(Error::InvalidArgument(format!("{} is not a regular file", path.display())));
     }
     let mut bytes = Vec::new();
-    file.take(limit as u64)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
+    file.take(limit as u64).read_to_end(&mut bytes).map_err(io)?;
     Ok(bytes)
 }
 
@@ -76,8 +62,7 @@ pub fn load_image(path: &Path) -> Result<RgbaImage> {
 }
 
 pub fn load_pack(path: &Path) -> Result<Pack> {
-    Pack::from_bytes(&read(path)?)
-        .map_err(|e| Error::InvalidPack(format!("{}: {e}", path.display())))
+    Pack::from_bytes(&read(path)?).map_err(|e| Error::InvalidPack(format!("{}: {e}", path.display())))
 }
 
 /// Image files among `paths`, a folder standing for the images in it (sorted).
@@ -85,17 +70,11 @@ pub fn image_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let entries = std::fs::read_dir(p)
-                .map_err(|e| Error::io(format!("reading {}", p.display()), e))?;
+            let entries = std::fs::read_dir(p).map_err(|e| Error::io(format!("reading {}", p.display()), e))?;
             let mut files: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|f| {
-                    f.extension().and_then(|x| x.to_str()).is_some_and(|x| {
-                        matches!(
-                            x.to_ascii_lowercase().as_str(),
-                            "png" | "jpg" | "jpeg" | "webp" | "bmp"
-                        )
-                    })
+                    f.extension().and_then(|x| x.to_str()).is_some_and(|x| matches!(x.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg" | "webp" | "bmp"))
                 })
                 .collect();
             files.sort();
@@ -125,7 +104,5 @@ pub fn load_hr(paths: &[PathBuf], frame_every: usize, max_frames: usize) -> Resu
 
 /// A file's name without its extension, for names of files written beside it.
 pub fn stem(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "image".into())
+    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "image".into())
 }

@@ -17,11 +17,7 @@ use ticketsr::Result;
 use commands::*;
 
 #[derive(Parser)]
-#[command(
-    name = "ticketsr",
-    version,
-    about = "Super-resolution with sparse networks and winning-ticket patches"
-)]
+#[command(name = "ticketsr", version, about = "Super-resolution with sparse networks and winning-ticket patches")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -48,10 +44,7 @@ enum Command {
 }
 
 /// Runs a command; its results as JSON, and how to print them as text.
-async fn execute(
-    command: Command,
-    json: bool,
-) -> Result<(serde_json::Value, fn(&serde_json::Value))> {
+async fn execute(command: Command, json: bool) -> Result<(serde_json::Value, fn(&serde_json::Value))> {
     Ok(match command {
         Command::Upscale(a) => (upscale::run(a, json).await?, print_pretty),
         Command::Video(a) => (video::run(a).await?, video::print),

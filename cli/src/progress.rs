@@ -13,9 +13,7 @@ impl Tiles {
             return Self(None);
         }
         let bar = ProgressBar::new(1);
-        if let Ok(style) = ProgressStyle::with_template(
-            "{spinner} tiles {pos}/{len} [{bar:30}] {elapsed} eta {eta}",
-        ) {
+        if let Ok(style) = ProgressStyle::with_template("{spinner} tiles {pos}/{len} [{bar:30}] {elapsed} eta {eta}") {
             bar.set_style(style);
         }
         Self(Some(bar))
@@ -38,14 +36,8 @@ impl Progress for Tiles {
 
 /// A bar over `steps` training steps (or images), with a message for the running figures.
 pub fn steps(json: bool, steps: usize) -> ProgressBar {
-    let bar = if json {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(steps as u64)
-    };
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} eta {eta} {msg}")
-    {
+    let bar = if json { ProgressBar::hidden() } else { ProgressBar::new(steps as u64) };
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} eta {eta} {msg}") {
         bar.set_style(style);
     }
     bar
@@ -53,9 +45,5 @@ pub fn steps(json: bool, steps: usize) -> ProgressBar {
 
 /// A running average over about the last 50 values (`avg` starts as NaN).
 pub fn running(avg: f64, x: f64) -> f64 {
-    if avg.is_nan() {
-        x
-    } else {
-        avg + 0.02 * (x - avg)
-    }
+    if avg.is_nan() { x } else { avg + 0.02 * (x - avg) }
 }

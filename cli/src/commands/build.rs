@@ -39,27 +39,10 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<Value> {
-    let Args {
-        arch,
-        scale,
-        blocks,
-        channels,
-        expansion,
-        seed,
-        weights,
-        output,
-    } = a;
+    let Args { arch, scale, blocks, channels, expansion, seed, weights, output } = a;
     let mut m = match arch {
         Arch::Espcn => espcn::build(scale, seed)?,
-        Arch::Wdsr => wdsr::build(
-            wdsr::WdsrConfig {
-                scale,
-                blocks,
-                channels,
-                expansion,
-            },
-            seed,
-        )?,
+        Arch::Wdsr => wdsr::build(wdsr::WdsrConfig { scale, blocks, channels, expansion }, seed)?,
     };
     if let Some(w) = &weights {
         m.values = format::values_from_state_dict(&m.graph, &read(w)?).map_err(|e| match e {

@@ -24,34 +24,11 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<Value> {
-    let Args {
-        model_json,
-        output,
-        name,
-        input_range,
-        source,
-        licence,
-    } = a;
-    let dir = model_json
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    let name = name.unwrap_or_else(|| {
-        dir.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "model".into())
-    });
-    let opts = tfjs::TfjsOptions {
-        input_range,
-        name,
-        source,
-        licence,
-    };
-    let m = tfjs::load(
-        &read(&model_json)?,
-        |shard, limit| read_at_most(&dir.join(shard), limit),
-        &opts,
-    )?;
+    let Args { model_json, output, name, input_range, source, licence } = a;
+    let dir = model_json.parent().map(Path::to_path_buf).unwrap_or_default();
+    let name = name.unwrap_or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into()));
+    let opts = tfjs::TfjsOptions { input_range, name, source, licence };
+    let m = tfjs::load(&read(&model_json)?, |shard, limit| read_at_most(&dir.join(shard), limit), &opts)?;
     let bytes = format::to_bytes(&m)?;
     write(&output, &bytes)?;
     Ok(json!({

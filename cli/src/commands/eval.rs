@@ -33,12 +33,7 @@ pub async fn run(a: Args, json: bool) -> Result<(Value, fn(&Value))> {
     if a.hr.extension().is_some_and(|e| e == "tsrpack") {
         return Ok((pack(a).await?, super::overfit::print));
     }
-    let Args {
-        hr,
-        run,
-        shave,
-        save_dir,
-    } = a;
+    let Args { hr, run, shave, save_dir } = a;
     let model = load_model(run.model.as_deref())?;
     let s = model.info.scale;
     let hr_img = load_image(&hr)?.crop_to_multiple(s)?;
@@ -47,11 +42,7 @@ pub async fn run(a: Args, json: bool) -> Result<(Value, fn(&Value))> {
     let start = now_ms();
     let sr = up.upscale(&lr, &mut Tiles::new(json)).await?;
     let ms = now_ms() - start;
-    let base = run
-        .upscaler(&model::bicubic(s)?)
-        .await?
-        .upscale(&lr, &mut Silent)
-        .await?;
+    let base = run.upscaler(&model::bicubic(s)?).await?.upscale(&lr, &mut Silent).await?;
     let shave = shave.unwrap_or(s);
     let score = |img: &RgbaImage| -> Result<Value> {
         Ok(json!({
@@ -78,44 +69,23 @@ pub async fn run(a: Args, json: bool) -> Result<(Value, fn(&Value))> {
 async fn pack(a: Args) -> Result<Value> {
     let pack = load_pack(&a.hr)?;
     let (lr, hr_frames) = pack_frames(&pack, None)?;
-    let hr_frames = hr_frames.ok_or_else(|| {
-        Error::InvalidArgument(
-            "the pack's HR clip is not at the path it records; use play-pack --hr".into(),
-        )
-    })?;
+    let hr_frames = hr_frames.ok_or_else(|| Error::InvalidArgument("the pack's HR clip is not at the path it records; use play-pack --hr".into()))?;
     let backend = Backend::acquire(a.run.backend).await?;
     let general = match a.run.model.as_deref() {
         Some(p) => vec![evaluate::dense(&load_model(Some(p))?, &lr, &backend).await?],
         None => vec![],
     };
     let rows = evaluate::rows(&pack, &lr, &hr_frames, &general, &backend).await?;
-    Ok(
-        json!({ "command": "eval-pack", "pack": a.hr, "manifest": pack.manifest, "rows": rows, "backend": backend.info }),
-    )
+    Ok(json!({ "command": "eval-pack", "pack": a.hr, "manifest": pack.manifest, "rows": rows, "backend": backend.info }))
 }
 
 fn print(v: &Value) {
-    println!(
-        "{} ({}x{}), x{}, shave {}",
-        v["hr"].as_str().unwrap_or(""),
-        v["width"],
-        v["height"],
-        v["scale"],
-        v["shave"]
-    );
-    println!(
-        "{:<10} {:>9} {:>9} {:>8}",
-        "", "PSNR RGB", "PSNR Y", "SSIM Y"
-    );
+    println!("{} ({}x{}), x{}, shave {}", v["hr"].as_str().unwrap_or(""), v["width"], v["height"], v["scale"], v["shave"]);
+    println!("{:<10} {:>9} {:>9} {:>8}", "", "PSNR RGB", "PSNR Y", "SSIM Y");
     for key in ["bicubic", "model"] {
         let m = &v[key];
         let f = |k: &str| m[k].as_f64().unwrap_or(f64::NAN);
-        println!(
-            "{key:<10} {:>9.3} {:>9.3} {:>8.4}",
-            f("psnr_rgb"),
-            f("psnr_y"),
-            f("ssim_y")
-        );
+        println!("{key:<10} {:>9.3} {:>9.3} {:>8.4}", f("psnr_rgb"), f("psnr_y"), f("ssim_y"));
     }
     println!(
         "model: {} on {} ({}), {:.0} ms",

@@ -19,7 +19,5 @@ pub fn run(a: Args) -> Result<Value> {
     let m = load_model(Some(&a.model))?;
     let bytes = onnx::to_bytes(&m)?;
     write(&a.output, &bytes)?;
-    Ok(
-        json!({ "command": "export-onnx", "output": a.output, "bytes": bytes.len(), "opset": onnx::OPSET, "info": m.info }),
-    )
+    Ok(json!({ "command": "export-onnx", "output": a.output, "bytes": bytes.len(), "opset": onnx::OPSET, "info": m.info }))
 }

@@ -82,30 +82,18 @@ pub struct Args {
 fn parse_size(s: &str) -> std::result::Result<(usize, usize), String> {
     let bad = || format!("`{s}` is not a size like 256x256");
     let (w, h) = s.split_once('x').ok_or_else(bad)?;
-    Ok((
-        w.trim().parse().map_err(|_| bad())?,
-        h.trim().parse().map_err(|_| bad())?,
-    ))
+    Ok((w.trim().parse().map_err(|_| bad())?, h.trim().parse().map_err(|_| bad())?))
 }
 
 pub async fn run(a: Args, json: bool) -> Result<Value> {
     let start = now_ms();
-    let Schedule {
-        batch,
-        lr,
-        lr_min,
-        seed,
-    } = a.schedule;
+    let Schedule { batch, lr, lr_min, seed } = a.schedule;
     let method = match a.method {
         MethodArg::Single => Method::Single,
         MethodArg::Stdo => Method::Stdo { chunks: a.chunks },
-        MethodArg::Dydca => Method::DyDca {
-            threshold: a.threshold,
-        },
+        MethodArg::Dydca => Method::DyDca { threshold: a.threshold },
     };
-    let general = load_model(Some(
-        &a.general.unwrap_or_else(|| general_model_path(a.scale)),
-    ))?;
+    let general = load_model(Some(&a.general.unwrap_or_else(|| general_model_path(a.scale))))?;
     let init = match &a.init {
         Some(p) => load_model(Some(p))?,
         None => general.clone(),
@@ -120,31 +108,18 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
         max_frames: a.max_frames,
         holdout: a.holdout,
         shallow_blocks: a.shallow_blocks,
-        fit: fit::FitConfig {
-            epochs: a.epochs,
-            batch,
-            lr,
-            lr_min,
-            seed,
-        },
+        fit: fit::FitConfig { epochs: a.epochs, batch, lr, lr_min, seed },
         crf: a.crf,
     };
     let backend = Backend::acquire(a.backend).await?;
     let bar = progress::steps(json, 0);
     let (mut loss, mut psnr) = (f64::NAN, f64::NAN);
-    let done = make::overfit(
-        &a.clip,
-        &request,
-        &general,
-        &init,
-        &backend,
-        |m, r, total| {
-            (loss, psnr) = (running(loss, r.loss), running(psnr, r.psnr));
-            bar.set_length(total as u64);
-            bar.inc(1);
-            bar.set_message(format!("model {m}: loss {loss:.4} psnr {psnr:.2} dB"));
-        },
-    )
+    let done = make::overfit(&a.clip, &request, &general, &init, &backend, |m, r, total| {
+        (loss, psnr) = (running(loss, r.loss), running(psnr, r.psnr));
+        bar.set_length(total as u64);
+        bar.inc(1);
+        bar.set_message(format!("model {m}: loss {loss:.4} psnr {psnr:.2} dB"));
+    })
     .await?;
     bar.finish_and_clear();
     let bytes = done.pack.to_bytes()?;
@@ -168,16 +143,9 @@ pub fn print(v: &Value) {
         m["height"],
         m["held_out"].as_array().map_or(0, Vec::len)
     );
-    println!(
-        "{:<34} {:>10} {:>10} {:>10} {:>9}",
-        "", "train dB", "held dB", "params", "ms/frame"
-    );
+    println!("{:<34} {:>10} {:>10} {:>10} {:>9}", "", "train dB", "held dB", "params", "ms/frame");
     for row in v["rows"].as_array().into_iter().flatten() {
-        let f = |k: &str| {
-            row["psnr"][k]
-                .as_f64()
-                .map_or("-".into(), |x| format!("{x:.3}"))
-        };
+        let f = |k: &str| row["psnr"][k].as_f64().map_or("-".into(), |x| format!("{x:.3}"));
         println!(
             "{:<34} {:>10} {:>10} {:>10} {:>9.0}",
             row["name"].as_str().unwrap_or(""),
@@ -188,11 +156,6 @@ pub fn print(v: &Value) {
         );
     }
     if let Some(out) = v["output"].as_str() {
-        println!(
-            "wrote {out} ({} bytes, video {}), {:.1} min",
-            v["bytes"],
-            v["video_bytes"],
-            v["minutes"].as_f64().unwrap_or(0.0)
-        );
+        println!("wrote {out} ({} bytes, video {}), {:.1} min", v["bytes"], v["video_bytes"], v["minutes"].as_f64().unwrap_or(0.0));
     }
 }

@@ -28,34 +28,20 @@ pub struct Args {
 /// The HR frames a pack was made from.
 fn source_frames(source: &Source, path: &Path) -> Result<Vec<RgbaImage>> {
     let [x, y, w, h] = source.crop;
-    video::frames(path, source.frame_every, source.max_frames)?
-        .iter()
-        .map(|f| f.crop_at(x, y, w, h))
-        .collect()
+    video::frames(path, source.frame_every, source.max_frames)?.iter().map(|f| f.crop_at(x, y, w, h)).collect()
 }
 
 /// A pack's decoded LR frames and, when its HR clip is found, the HR frames.
-pub fn pack_frames(
-    pack: &Pack,
-    hr: Option<&Path>,
-) -> Result<(Vec<RgbaImage>, Option<Vec<RgbaImage>>)> {
+pub fn pack_frames(pack: &Pack, hr: Option<&Path>) -> Result<(Vec<RgbaImage>, Option<Vec<RgbaImage>>)> {
     let lr = video::decode(&pack.video, pack.manifest.frames)?;
     if lr.len() != pack.manifest.frames {
-        return Err(Error::InvalidPack(format!(
-            "its video has {} frames, the manifest {}",
-            lr.len(),
-            pack.manifest.frames
-        )));
+        return Err(Error::InvalidPack(format!("its video has {} frames, the manifest {}", lr.len(), pack.manifest.frames)));
     }
     let hr = match (&pack.manifest.source, hr) {
         (Some(src), Some(path)) => Some(source_frames(src, path)?),
-        (Some(src), None) if Path::new(&src.path).exists() => {
-            Some(source_frames(src, Path::new(&src.path))?)
-        }
+        (Some(src), None) if Path::new(&src.path).exists() => Some(source_frames(src, Path::new(&src.path))?),
         (None, Some(_)) => {
-            return Err(Error::InvalidPack(
-                "the pack records no source crop to match the HR clip with".into(),
-            ));
+            return Err(Error::InvalidPack("the pack records no source crop to match the HR clip with".into()));
         }
         _ => None,
     };
@@ -63,26 +49,16 @@ pub fn pack_frames(
 }
 
 pub async fn run(a: Args) -> Result<Value> {
-    let Args {
-        pack: path,
-        hr,
-        save_dir,
-        backend,
-    } = a;
+    let Args { pack: path, hr, save_dir, backend } = a;
     let pack = load_pack(&path)?;
     let (lr, hr_frames) = pack_frames(&pack, hr.as_deref())?;
     let backend = Backend::acquire(backend).await?;
     let (out, ms) = evaluate::play(&pack, &lr, &backend).await?;
-    let first = out
-        .first()
-        .ok_or_else(|| Error::InvalidPack("the pack has no frames".into()))?;
+    let first = out.first().ok_or_else(|| Error::InvalidPack("the pack has no frames".into()))?;
     if let Some(dir) = &save_dir {
         create_dir(dir)?;
         for (i, f) in out.iter().enumerate() {
-            write(
-                &dir.join(format!("frame-{i:04}.png")),
-                &imaging::encode_png(f)?,
-            )?;
+            write(&dir.join(format!("frame-{i:04}.png")), &imaging::encode_png(f)?)?;
         }
     }
     let s = pack.manifest.scale;
@@ -116,11 +92,7 @@ pub fn print(v: &Value) {
         let p = &v["psnr"][key];
         let f = |k: &str| p[k].as_f64().map_or("-".into(), |x| format!("{x:.3} dB"));
         if !p.is_null() {
-            println!(
-                "{key:<8} training frames {}, held-out frames {}",
-                f("train"),
-                f("held_out")
-            );
+            println!("{key:<8} training frames {}, held-out frames {}", f("train"), f("held_out"));
         }
     }
 }

@@ -103,56 +103,26 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
         backend,
     } = a;
     let m = load_model(Some(&model))?;
-    let channels = ChannelConfig {
-        sparsity,
-        criterion,
-        budget,
-        floor,
-        multiple,
-    };
+    let channels = ChannelConfig { sparsity, criterion, budget, floor, multiple };
     let pass = match method {
-        MethodArg::Global => prune::Method::Magnitude {
-            sparsity,
-            scope: Scope::Global,
-        },
-        MethodArg::PerLayer => prune::Method::Magnitude {
-            sparsity,
-            scope: Scope::PerLayer,
-        },
+        MethodArg::Global => prune::Method::Magnitude { sparsity, scope: Scope::Global },
+        MethodArg::PerLayer => prune::Method::Magnitude { sparsity, scope: Scope::PerLayer },
         MethodArg::TwoOfFour => prune::Method::TwoOfFour,
         MethodArg::Channel => prune::Method::Channel(channels),
     };
-    if lottery.is_some() && method != MethodArg::Global
-        || gradual.is_some() && method != MethodArg::Channel
-    {
-        return Err(Error::InvalidArgument(
-            "--lottery goes with --method global, --gradual with --method channel".into(),
-        ));
+    if lottery.is_some() && method != MethodArg::Global || gradual.is_some() && method != MethodArg::Channel {
+        return Err(Error::InvalidArgument("--lottery goes with --method global, --gradual with --method channel".into()));
     }
     let trains = fine_tune > 0 || lottery.is_some() || gradual.is_some();
     if trains && (fine_tune == 0 || data.is_empty()) {
-        return Err(Error::InvalidArgument(
-            "training needs --fine-tune STEPS and --data IMAGES|VIDEO".into(),
-        ));
+        return Err(Error::InvalidArgument("training needs --fine-tune STEPS and --data IMAGES|VIDEO".into()));
     }
     let start = now_ms();
     let pruned = if !trains {
         pass.apply(&m)?
     } else {
-        let Schedule {
-            batch,
-            lr,
-            lr_min,
-            seed,
-        } = schedule;
-        let config = TrainConfig {
-            steps: fine_tune,
-            batch,
-            patch,
-            lr,
-            lr_min,
-            seed,
-        };
+        let Schedule { batch, lr, lr_min, seed } = schedule;
+        let config = TrainConfig { steps: fine_tune, batch, patch, lr, lr_min, seed };
         let device = Backend::acquire(backend).await?.device;
         let pairs = PatchPairs::from_hr(&load_hr(&data, frame_every, max_frames)?, m.info.scale)?;
         let trainings = lottery.map_or(1, |r| r + 1);
@@ -164,16 +134,10 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
             bar.set_position(done as u64);
             bar.set_message(format!("{phase}: psnr {psnr:.2} dB"));
         };
-        let how = recover::Recovery {
-            data: &pairs,
-            config,
-            device: &device,
-        };
+        let how = recover::Recovery { data: &pairs, config, device: &device };
         let out = match (lottery, gradual) {
             (Some(rounds), _) => recover::lottery(&m, sparsity, rounds, how, &mut on_step).await?,
-            (_, Some(every)) => {
-                recover::gradual_channels(&m, &channels, every, how, &mut on_step).await?
-            }
+            (_, Some(every)) => recover::gradual_channels(&m, &channels, every, how, &mut on_step).await?,
             _ => recover::fine_tune(&pass.apply(&m)?, how, &mut on_step).await?,
         };
         bar.finish_and_clear();

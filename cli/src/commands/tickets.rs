@@ -28,11 +28,7 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', default_value = "0.1,0.25,0.5")]
     keep: Vec<f64>,
     /// Scorers, comma-separated: gradient, laplacian, contrast, learned, oracle, stdo, random.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "gradient,laplacian,contrast,learned,oracle,stdo,random"
-    )]
+    #[arg(long, value_delimiter = ',', default_value = "gradient,laplacian,contrast,learned,oracle,stdo,random")]
     scorers: Vec<Scorer>,
     /// Seed of the random control.
     #[arg(long, default_value_t = 0)]
@@ -53,17 +49,7 @@ pub struct Args {
 const MIN_GAIN_DB: f64 = 0.1;
 
 pub async fn run(a: Args, json: bool) -> Result<Value> {
-    let Args {
-        images,
-        run,
-        patch,
-        keep,
-        scorers,
-        seed,
-        crop,
-        save_dir,
-        overlay_keep,
-    } = a;
+    let Args { images, run, patch, keep, scorers, seed, crop, save_dir, overlay_keep } = a;
     let images = image_files(&images)?;
     if let Some(dir) = &save_dir {
         create_dir(dir)?;
@@ -71,10 +57,7 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
     let model = load_model(run.model.as_deref())?;
     let up = run.upscaler(&model).await?;
     let bar = progress::steps(json, images.len());
-    let (mut evals, mut per_image) = (
-        Vec::with_capacity(images.len()),
-        Vec::with_capacity(images.len()),
-    );
+    let (mut evals, mut per_image) = (Vec::with_capacity(images.len()), Vec::with_capacity(images.len()));
     let s = up.scale();
     for path in &images {
         let mut hr = load_image(path)?;
@@ -89,22 +72,8 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
             let base = bicubic::resize(&lr, lr.width * s, lr.height * s)?;
             let scores = &e.curves[0].scores;
             let selected = select(scores, Selection::Keep(overlay_keep))?;
-            let file = dir.join(format!(
-                "{}-{}-keep{}.png",
-                stem(path),
-                e.curves[0].scorer,
-                (overlay_keep * 100.0).round()
-            ));
-            write(
-                &file,
-                &imaging::encode_png(&overlay::draw(
-                    &base,
-                    &e.grid.scaled(s),
-                    scores,
-                    &selected,
-                    OVERLAY_HEAT,
-                )?)?,
-            )?;
+            let file = dir.join(format!("{}-{}-keep{}.png", stem(path), e.curves[0].scorer, (overlay_keep * 100.0).round()));
+            write(&file, &imaging::encode_png(&overlay::draw(&base, &e.grid.scaled(s), scores, &selected, OVERLAY_HEAT)?)?)?;
             overlay = Some(file);
         }
         per_image.push(json!({ "image": path, "evaluation": e, "overlay": overlay }));
@@ -115,8 +84,7 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
     let summary = evaluate::summarise(&evals, MIN_GAIN_DB);
     let result = json!({ "command": "tickets", "patch": patch, "images": per_image, "summary": summary, "info": up.info() });
     if let Some(dir) = &save_dir {
-        let curves = serde_json::to_vec_pretty(&result)
-            .map_err(|e| Error::InvalidArgument(e.to_string()))?;
+        let curves = serde_json::to_vec_pretty(&result).map_err(|e| Error::InvalidArgument(e.to_string()))?;
         write(&dir.join("tickets.json"), &curves)?;
     }
     Ok(result)
@@ -134,16 +102,10 @@ pub fn print(v: &Value) {
             v["patch"]
         );
     }
-    println!(
-        "{:<10} {:>5}  {:>16}  {:>22}  {:>5}  {:>11}",
-        "scorer", "keep", "dB over bicubic", "share of dense gain", "work", "beats random"
-    );
+    println!("{:<10} {:>5}  {:>16}  {:>22}  {:>5}  {:>11}", "scorer", "keep", "dB over bicubic", "share of dense gain", "work", "beats random");
     for row in v["summary"].as_array().into_iter().flatten() {
         let f = |k: &str| row[k].as_f64().unwrap_or(f64::NAN);
-        let wins = row["beats_random"]
-            .as_u64()
-            .map(|n| format!("{n}/{}", row["images"]))
-            .unwrap_or_default();
+        let wins = row["beats_random"].as_u64().map(|n| format!("{n}/{}", row["images"])).unwrap_or_default();
         println!(
             "{:<10} {:>4.0}%  {:>7.3} ± {:<6.3}  {:>6.3} ± {:<5.3} (n={})  {:>5.2}  {:>11}",
             row["scorer"].as_str().unwrap_or(""),
@@ -157,9 +119,5 @@ pub fn print(v: &Value) {
             wins
         );
     }
-    println!(
-        "model: {} on {}",
-        v["info"]["model"]["name"].as_str().unwrap_or(""),
-        v["info"]["backend"]["adapter"].as_str().unwrap_or("")
-    );
+    println!("model: {} on {}", v["info"]["model"]["name"].as_str().unwrap_or(""), v["info"]["backend"]["adapter"].as_str().unwrap_or(""));
 }

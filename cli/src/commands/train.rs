@@ -52,44 +52,17 @@ pub struct Args {
 }
 
 pub async fn run(a: Args, json: bool) -> Result<Value> {
-    let Args {
-        images,
-        frame_every,
-        max_frames,
-        init,
-        output,
-        steps,
-        patch,
-        schedule,
-        backend,
-        checkpoint,
-        every,
-        resume,
-    } = a;
-    let Schedule {
-        batch,
-        lr,
-        lr_min,
-        seed,
-    } = schedule;
+    let Args { images, frame_every, max_frames, init, output, steps, patch, schedule, backend, checkpoint, every, resume } = a;
+    let Schedule { batch, lr, lr_min, seed } = schedule;
     let backend = Backend::acquire(backend).await?;
     let mut trainer = match (&resume, &init) {
         (Some(dir), _) => Trainer::resume(&Checkpoint::load(dir)?, &backend.device)?,
         (None, Some(path)) => {
-            let config = TrainConfig {
-                steps,
-                batch,
-                patch,
-                lr,
-                lr_min,
-                seed,
-            };
+            let config = TrainConfig { steps, batch, patch, lr, lr_min, seed };
             Trainer::new(&load_model(Some(path))?, &backend.device, config)?
         }
         (None, None) => {
-            return Err(Error::InvalidArgument(
-                "give --init MODEL (e.g. from `ticketsr build`) or --resume DIR".into(),
-            ));
+            return Err(Error::InvalidArgument("give --init MODEL (e.g. from `ticketsr build`) or --resume DIR".into()));
         }
     };
     let config = trainer.config();

@@ -39,17 +39,7 @@ pub struct Args {
 }
 
 pub async fn run(a: Args, json: bool) -> Result<Value> {
-    let Args {
-        images,
-        run,
-        patch,
-        crop,
-        steps,
-        batch,
-        lr,
-        seed,
-        output,
-    } = a;
+    let Args { images, run, patch, crop, steps, batch, lr, seed, output } = a;
     let model = load_model(run.model.as_deref())?;
     let up = run.upscaler(&model).await?;
     let files = image_files(&images)?;
@@ -62,14 +52,7 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
         });
     }
     let samples = learned::GainSamples::measure(&up, &hr, patch).await?;
-    let config = TrainConfig {
-        steps,
-        batch,
-        patch,
-        lr,
-        lr_min: lr / 100.0,
-        seed,
-    };
+    let config = TrainConfig { steps, batch, patch, lr, lr_min: lr / 100.0, seed };
     let bar = progress::steps(json, steps);
     let mut mse = f64::NAN;
     let start = now_ms();
@@ -89,7 +72,5 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
         (now_ms() - start) / 60e3
     );
     write(&output, &format::to_bytes(&scorer)?)?;
-    Ok(
-        json!({ "command": "train-scorer", "output": output, "patches": samples.len(), "mse": mse, "notes": scorer.info.notes }),
-    )
+    Ok(json!({ "command": "train-scorer", "output": output, "patches": samples.len(), "mse": mse, "notes": scorer.info.notes }))
 }

@@ -50,67 +50,33 @@ pub struct Args {
 }
 
 pub async fn run(a: Args, json: bool) -> Result<Value> {
-    let Args {
-        input,
-        output,
-        run,
-        keep,
-        budget_ms,
-        scorer,
-        patch,
-        seed,
-        band,
-        overlay,
-        repeat,
-    } = a;
+    let Args { input, output, run, keep, budget_ms, scorer, patch, seed, band, overlay, repeat } = a;
     let model = load_model(run.model.as_deref())?;
     let img = load_image(&input)?;
     let up = run.upscaler(&model).await?;
-    let mut options = UpscaleOptions {
-        keep,
-        budget_ms,
-        patch_size: patch,
-        scorer,
-        seed,
-        band,
-        ..Default::default()
-    };
+    let mut options = UpscaleOptions { keep, budget_ms, patch_size: patch, scorer, seed, band, ..Default::default() };
     if budget_ms.is_some() {
         // The budget in milliseconds of this device: the cost per patch measured here first.
         let grid = Grid::new(img.width, img.height, patch)?;
         let scores = up.score(scorer, &img, &grid, None, seed).await?;
-        options.cost = Some(
-            up.measure_cost(&img, &grid, &scores, &mut Tiles::new(json))
-                .await?,
-        );
+        options.cost = Some(up.measure_cost(&img, &grid, &scores, &mut Tiles::new(json)).await?);
     }
     if options.work(img.width, img.height)? == Work::Dense && overlay.is_some() {
-        return Err(Error::InvalidArgument(
-            "--overlay needs --keep or --budget-ms".into(),
-        ));
+        return Err(Error::InvalidArgument("--overlay needs --keep or --budget-ms".into()));
     }
     let start = now_ms();
-    let (out, tickets) = up
-        .upscale_with(&img, &options, &mut Tiles::new(json))
-        .await?;
+    let (out, tickets) = up.upscale_with(&img, &options, &mut Tiles::new(json)).await?;
     let ms = now_ms() - start;
     let mut times = Vec::with_capacity(repeat);
     for _ in 0..repeat {
         let start = now_ms();
-        up.upscale_with(&img, &options, &mut Tiles::hidden())
-            .await?;
+        up.upscale_with(&img, &options, &mut Tiles::hidden()).await?;
         times.push(now_ms() - start);
     }
     times.sort_by(f64::total_cmp);
     write(&output, &imaging::encode_png(&out)?)?;
     if let (Some(path), Some(t)) = (&overlay, &tickets) {
-        let drawn = overlay::draw(
-            &out,
-            &t.grid.scaled(up.scale()),
-            &t.scores,
-            &t.selected,
-            OVERLAY_HEAT,
-        )?;
+        let drawn = overlay::draw(&out, &t.grid.scaled(up.scale()), &t.scores, &t.selected, OVERLAY_HEAT)?;
         write(path, &imaging::encode_png(&drawn)?)?;
     }
     Ok(json!({

@@ -39,67 +39,21 @@ pub struct Args {
 }
 
 pub async fn run(a: Args) -> Result<Value> {
-    let Args {
-        clip,
-        run,
-        max_frames,
-        keep,
-        reuse,
-        patch,
-        scorer,
-    } = a;
+    let Args { clip, run, max_frames, keep, reuse, patch, scorer } = a;
     let up = run.upscaler(&load_model(run.model.as_deref())?).await?;
     let s = up.scale();
-    let hr = video::frames(&clip, 1, max_frames)?
-        .iter()
-        .map(|f| f.crop_to_multiple(s))
-        .collect::<Result<Vec<_>>>()?;
-    let lr = hr
-        .iter()
-        .map(|f| bicubic::downscale(f, s))
-        .collect::<Result<Vec<_>>>()?;
+    let hr = video::frames(&clip, 1, max_frames)?.iter().map(|f| f.crop_to_multiple(s)).collect::<Result<Vec<_>>>()?;
+    let lr = hr.iter().map(|f| bicubic::downscale(f, s)).collect::<Result<Vec<_>>>()?;
     if lr.is_empty() {
-        return Err(Error::InvalidArgument(format!(
-            "{} has no frames",
-            clip.display()
-        )));
+        return Err(Error::InvalidArgument(format!("{} has no frames", clip.display())));
     }
-    let base = FrameOptions {
-        patch_size: patch,
-        scorer,
-        ..Default::default()
-    };
-    let mut modes = vec![
-        ("dense".to_string(), base),
-        (
-            format!("keep {keep}"),
-            FrameOptions {
-                keep: Some(keep),
-                ..base
-            },
-        ),
-    ];
+    let base = FrameOptions { patch_size: patch, scorer, ..Default::default() };
+    let mut modes = vec![("dense".to_string(), base), (format!("keep {keep}"), FrameOptions { keep: Some(keep), ..base })];
     for &t in &reuse {
-        modes.push((
-            format!("reuse {t}"),
-            FrameOptions {
-                reuse: Some(t),
-                ..base
-            },
-        ));
-        modes.push((
-            format!("keep {keep} + reuse {t}"),
-            FrameOptions {
-                keep: Some(keep),
-                reuse: Some(t),
-                ..base
-            },
-        ));
+        modes.push((format!("reuse {t}"), FrameOptions { reuse: Some(t), ..base }));
+        modes.push((format!("keep {keep} + reuse {t}"), FrameOptions { keep: Some(keep), reuse: Some(t), ..base }));
     }
-    let bicubic_frames = lr
-        .iter()
-        .map(|f| bicubic::resize(f, f.width * s, f.height * s))
-        .collect::<Result<Vec<_>>>()?;
+    let bicubic_frames = lr.iter().map(|f| bicubic::resize(f, f.width * s, f.height * s)).collect::<Result<Vec<_>>>()?;
     // The warm-up (first allocations, and shader compilation on a GPU) stays out of the timings.
     up.upscale(&lr[0], &mut Silent).await?;
     let mut dense: Option<Vec<RgbaImage>> = None;
@@ -113,22 +67,14 @@ pub async fn run(a: Args) -> Result<Value> {
             let (out, r) = stream.next(&up, f, &options, &mut Silent).await?;
             times.push(now_ms() - start);
             let n = r.patches as f64;
-            for (sum, v) in shares.iter_mut().zip([
-                r.computed as f64 / n,
-                r.reused as f64 / n,
-                r.interpolated as f64 / n,
-                r.work,
-            ]) {
+            for (sum, v) in shares.iter_mut().zip([r.computed as f64 / n, r.reused as f64 / n, r.interpolated as f64 / n, r.work]) {
                 *sum += v / lr.len() as f64;
             }
             outs.push(out);
         }
         let mean_ms = times.iter().sum::<f64>() / times.len() as f64;
         times.sort_by(f64::total_cmp);
-        let vs_dense = dense
-            .as_ref()
-            .map(|d| metrics::clip_psnr(&outs, d, s))
-            .transpose()?;
+        let vs_dense = dense.as_ref().map(|d| metrics::clip_psnr(&outs, d, s)).transpose()?;
         rows.push(json!({
             "mode": name, "options": { "keep": options.keep, "reuse": options.reuse },
             "median_ms": times[times.len() / 2], "mean_ms": mean_ms,
@@ -156,15 +102,10 @@ pub fn print(v: &Value) {
         v["info"]["model"]["name"].as_str().unwrap_or(""),
         v["info"]["backend"]["adapter"].as_str().unwrap_or("")
     );
-    println!(
-        "{:<24} {:>9} {:>9} {:>9} {:>9} {:>7} {:>9} {:>10}",
-        "mode", "median ms", "computed", "reused", "bicubic", "work", "PSNR dB", "vs dense"
-    );
+    println!("{:<24} {:>9} {:>9} {:>9} {:>9} {:>7} {:>9} {:>10}", "mode", "median ms", "computed", "reused", "bicubic", "work", "PSNR dB", "vs dense");
     for row in v["rows"].as_array().into_iter().flatten() {
         let f = |k: &str| row[k].as_f64().unwrap_or(f64::NAN);
-        let d = row["psnr_vs_dense"]
-            .as_f64()
-            .map_or("-".into(), |x| format!("{x:.2}"));
+        let d = row["psnr_vs_dense"].as_f64().map_or("-".into(), |x| format!("{x:.2}"));
         println!(
             "{:<24} {:>9.1} {:>8.0}% {:>8.0}% {:>8.0}% {:>7.2} {:>9.3} {:>10}",
             row["mode"].as_str().unwrap_or(""),
