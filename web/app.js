@@ -90,7 +90,7 @@ async function loadModel(bytes, label) {
   const badge = $('backend');
   badge.textContent = `${b.kind === 'webgpu' ? 'WebGPU' : b.kind.toUpperCase()} · ${b.adapter}`;
   badge.className = `badge ${b.kind === 'cpu' ? 'cpu' : 'gpu'}`;
-  badge.title = b.fallback_reason ? `WebGPU unavailable: ${b.fallback_reason}` : 'Where the network runs';
+  badge.title = b.fallbackReason ? `WebGPU unavailable: ${b.fallbackReason}` : 'Where the network runs';
   $('model-name').textContent = `${label} (x${info.model.scale}, ${info.parameters.toLocaleString()} parameters)`;
 }
 

@@ -12,7 +12,7 @@ export function drawChart(canvas, evaluation) {
   const pad = { left: 56, right: 120, top: 40, bottom: 38 };
   ctx.clearRect(0, 0, width, height);
   ctx.font = '12px system-ui, sans-serif';
-  const values = [evaluation.bicubic_psnr, evaluation.dense_psnr,
+  const values = [evaluation.bicubicPsnr, evaluation.densePsnr,
     ...evaluation.curves.flatMap((c) => c.points.map((p) => p.psnr))].filter(Number.isFinite);
   let lo = Math.min(...values);
   let hi = Math.max(...values);
@@ -37,7 +37,7 @@ export function drawChart(canvas, evaluation) {
     const v = lo + ((hi - lo) * i) / 4;
     ctx.fillText(v.toFixed(2), 8, y(v) + 4);
   }
-  const hiRef = Math.max(evaluation.dense_psnr, evaluation.bicubic_psnr);
+  const hiRef = Math.max(evaluation.densePsnr, evaluation.bicubicPsnr);
   const reference = (value, label, colour) => {
     ctx.strokeStyle = colour;
     ctx.setLineDash([5, 4]);
@@ -49,8 +49,8 @@ export function drawChart(canvas, evaluation) {
     ctx.fillStyle = colour;
     ctx.fillText(`${label} ${value.toFixed(2)} dB`, x(1) + 6, y(value) + (value === hiRef ? -2 : 12));
   };
-  reference(evaluation.dense_psnr, 'dense', '#000');
-  reference(evaluation.bicubic_psnr, 'bicubic', '#888');
+  reference(evaluation.densePsnr, 'dense', '#000');
+  reference(evaluation.bicubicPsnr, 'bicubic', '#888');
 
   evaluation.curves.forEach((curve, i) => {
     const colour = COLOURS[curve.scorer] ?? '#000';

@@ -117,7 +117,7 @@ test('the evaluation chart compares every scorer with dense SR and bicubic', asy
     const first = c.points[0];
     const last = c.points[c.points.length - 1];
     // Keeping nothing is bicubic, everything is dense SR.
-    assert.ok(Math.abs(first.psnr - e.bicubic_psnr) < 1e-6 && Math.abs(last.psnr - e.dense_psnr) < 1e-6, JSON.stringify(c.points));
+    assert.ok(Math.abs(first.psnr - e.bicubicPsnr) < 1e-6 && Math.abs(last.psnr - e.densePsnr) < 1e-6, JSON.stringify(c.points));
     assert.equal(c.scores.length, 16);
   }
   // The chart is drawn: its canvas holds the curves' colours.
@@ -130,7 +130,7 @@ test('the evaluation chart compares every scorer with dense SR and bicubic', asy
   });
   assert.ok(inked > 2000, `only ${inked} chart pixels drawn`);
   assert.equal(await page.isHidden('#chart-figure'), false);
-  console.log(`chart on the sample (fast model): bicubic ${e.bicubic_psnr.toFixed(2)}, dense ${e.dense_psnr.toFixed(2)} dB; ` +
+  console.log(`chart on the sample (fast model): bicubic ${e.bicubicPsnr.toFixed(2)}, dense ${e.densePsnr.toFixed(2)} dB; ` +
     e.curves.map((c) => `${c.scorer} @25% ${c.points.find((p) => p.keep === 0.25).psnr.toFixed(2)}`).join(', '));
   await page.close();
 });

@@ -33,7 +33,7 @@ export async function readme(): Promise<void> {
   selectPatches(scores, { budget: { ms: 30, cost } });
   const layer: ImageData = ticketOverlay(grid, 2, scores, selected, 0.3);
   const evaluation: Evaluation = await upscaler.evaluatePatches(hrImageData, { keeps: [0, 0.1, 0.25, 0.5, 1] });
-  console.log(layer.width, evaluation.dense_psnr, grid.cols);
+  console.log(layer.width, evaluation.densePsnr, grid.cols);
   await upscaler.scorePatches(imageData, { scorer: 'oracle', reference: hrImageData });
 
   const pack = await ContentPack.load(bytesOf('bikes-x2-stdo.tsrpack'), { backend: 'auto' });

@@ -1,5 +1,6 @@
 // The parts of the package's types that are not a Rust type's: what only JavaScript passes
-// (callbacks, an AbortSignal, images) and the results still described by hand. The option
+// (callbacks, an AbortSignal, images) and the results still described by hand (their
+// fields in camelCase, as the JS edge gives them: crate/src/wasm/convert.rs). The option
 // types themselves (UpscalerOptions, UpscaleOptions, ScoreOptions, EvaluateOptions,
 // FrameOptions, Selection, CostModel, Scorer, PruneMethod, Grid) are generated from the
 // library's serde types (crate::options and beside them); the interfaces below merge with
@@ -21,12 +22,12 @@ export interface ScoreOptions {
 export interface PatchScores { grid: Grid; scorer: Scorer; scores: number[]; }
 export interface Evaluation {
   grid: Grid;
-  bicubic_psnr: number;
-  dense_psnr: number;
+  bicubicPsnr: number;
+  densePsnr: number;
   curves: {
     scorer: Scorer;
     scores: number[];
-    points: { keep: number; patches: number; psnr: number; share_of_gain: number; work: number }[];
+    points: { keep: number; patches: number; psnr: number; shareOfGain: number; work: number }[];
   }[];
 }
 /** What a content pack holds besides its bytes (see `ticketsr overfit`). */
@@ -40,16 +41,16 @@ export interface PackManifest {
   height: number;
   frames: number;
   fps: number;
-  held_out: number[];
+  heldOut: number[];
   bounds: number[];
-  source?: { path: string; crop: [number, number, number, number]; frame_every: number; max_frames: number } | null;
+  source?: { path: string; crop: [number, number, number, number]; frameEvery: number; maxFrames: number } | null;
   notes: string;
 }
 export interface UpscalerInfo {
   model: { name: string; scale: number; architecture: string; source: string; licence: string; notes: string };
-  backend: { kind: "webgpu" | "vulkan" | "cpu"; adapter: string; max_tensor_bytes: number; fallback_reason?: string };
+  backend: { kind: "webgpu" | "vulkan" | "cpu"; adapter: string; maxTensorBytes: number; fallbackReason?: string };
   parameters: number;
-  macs_per_input_pixel: number;
+  macsPerInputPixel: number;
   tile: number;
   halo: number;
 }
