@@ -87,3 +87,6 @@ wait_background "browser package"
 for file in tests/e2e/*.test.mjs; do
   phase "e2e $(basename "$file" .test.mjs)" node --test --test-reporter=spec "$file"
 done
+# The GPU benchmark's every step, on the CPU and SwiftShader at tiny sizes: the script a
+# GPU holder runs must not be found broken on the day (docs/performance.md).
+phase "gpu-bench dry run" scripts/gpu-bench.sh --dry-run

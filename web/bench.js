@@ -262,7 +262,7 @@ async function ticketsrRunner(bytes, input, backend, options = {}) {
   const info = up.info();
   return {
     backend: `${info.backend.kind} · ${info.backend.adapter}`,
-    macsPerInputPixel: info.macs_per_input_pixel * (selected ? up.patchWork(input.width, input.height, options.patchSize, selected) : 1),
+    macsPerInputPixel: info.macsPerInputPixel * (selected ? up.patchWork(input.width, input.height, options.patchSize, selected) : 1),
     run: async () => rgbOfImage(await up.upscale(input, selected ? { selected, patchSize: options.patchSize } : {})),
     dispose: () => up.dispose(),
   };
@@ -408,10 +408,33 @@ async function peers({ image = 'media/astronaut-256.png', size = 64, reps = 3, m
   return { suite: 'peers', model, image, size: [input.width, input.height], reps, rows, backend: { kind: 'several', adapter: rows[0].backend ?? '' } };
 }
 
-const SUITES = { tickets, pruning, video, peers };
+/// Cold start, in a fresh browser (tests/bench/run.mjs starts one per run): milliseconds
+/// from the navigation (`performance.now()`'s origin) to the module compiled and
+/// instantiated, the model fetched and on the device, and the first upscaled image.
+async function cold({ model = 'upscalerjs-rdn-x2', image = 'media/astronaut-256.png', size = 64 }) {
+  const moduleMs = await window.ticketsrBench.ready;
+  const input = await loadImage(image, size);
+  const up = await Upscaler.create(new Uint8Array(await (await fetch(`models/${model}.safetensors`)).arrayBuffer()), {});
+  const modelMs = performance.now();
+  await up.upscale(input, {});
+  const firstMs = performance.now();
+  const info = up.info();
+  up.dispose();
+  const rows = [
+    { step: 'module ready', ms: moduleMs },
+    { step: 'model on the device', ms: modelMs },
+    { step: 'first result', ms: firstMs },
+  ];
+  show(rows);
+  $('status').textContent = 'Done.';
+  return { suite: 'cold', model, image, size: [input.width, input.height], backend: info.backend, rows };
+}
+
+const SUITES = { tickets, pruning, video, peers, cold };
 
 window.ticketsrBench = {
-  ready: init(),
+  /// When the module was ready, in ms since the navigation (the cold suite reports it).
+  ready: init().then(() => performance.now()),
   async run(config) {
     await this.ready;
     const suite = SUITES[config.suite];

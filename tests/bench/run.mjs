@@ -7,6 +7,9 @@
 //                            [--reuse 6] [--patch 16] [--long 2000 --longSize 32 --longMode dense|keep|reuse|gpu]
 //                            [--gpuCanvas 1]   (on a browser that presents WebGPU canvases)
 //   node bench/run.mjs peers [--model upscalerjs-rdn-x2] [--size 64] [--reps 3] [--gpu 0] [--cpu 0] [--others 0]
+//   node bench/run.mjs cold [--model upscalerjs-rdn-x2] [--size 64]   (navigation to first result)
+// Every suite also takes --save FILE (where the JSON goes instead of tests/output/).
+// TICKETSR_GPU=1 runs Chromium on the machine's GPU (Vulkan) instead of SwiftShader.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { start, OUTPUT } from '../e2e/browser.mjs';
@@ -18,11 +21,12 @@ const { positionals, values } = parseArgs({
     scorer: { type: 'string' }, keeps: { type: 'string' }, reps: { type: 'string' }, sparsities: { type: 'string' },
     clip: { type: 'string' }, count: { type: 'string' }, keep: { type: 'string' }, reuse: { type: 'string' },
     long: { type: 'string' }, longSize: { type: 'string' }, longMode: { type: 'string' }, gpuCanvas: { type: 'string' },
-    gpu: { type: 'string' }, cpu: { type: 'string' }, others: { type: 'string' },
+    gpu: { type: 'string' }, cpu: { type: 'string' }, others: { type: 'string' }, save: { type: 'string' },
   },
 });
 const suite = positionals[0] ?? 'tickets';
-const config = { suite, ...values };
+const { save, ...options } = values;
+const config = { suite, ...options };
 for (const k of ['size', 'patch', 'reps', 'count', 'keep', 'reuse', 'long', 'longSize', 'gpuCanvas', 'gpu', 'cpu', 'others']) if (k in config) config[k] = Number(config[k]);
 if (config.keeps) config.keeps = config.keeps.split(',').map(Number);
 if (config.sparsities) config.sparsities = config.sparsities.split(',').map(Number);
@@ -57,9 +61,9 @@ try {
     console.table(result.long.samples);
   }
   const long = result.long ? `-long${result.long.frames}` : '';
-  const file = new URL(`bench-${suite}-${result.model}-${result.size[0]}${result.patch ? `-p${result.patch}` : ''}${long}.json`, OUTPUT);
+  const file = save ?? new URL(`bench-${suite}-${result.model}-${result.size[0]}${result.patch ? `-p${result.patch}` : ''}${long}.json`, OUTPUT).pathname;
   writeFileSync(file, JSON.stringify(result, null, 2));
-  console.log(`saved ${file.pathname}`);
+  console.log(`saved ${file}`);
 } finally {
   await env.stop();
 }

@@ -14,6 +14,12 @@ const ARGS = [
   '--enable-precise-memory-info', '--js-flags=--expose-gc',
 ];
 
+// TICKETSR_GPU=1 (scripts/gpu-bench.sh on a machine with a GPU): Chromium's GPU process
+// on the real adapter through Vulkan, instead of SwiftShader.
+if (process.env.TICKETSR_GPU === '1') {
+  ARGS.push('--ignore-gpu-blocklist', '--use-angle=vulkan', '--enable-features=Vulkan,VulkanFromANGLE,DefaultANGLEVulkan');
+}
+
 // Every page reports what its Content-Security-Policy blocked as an uncaught error, so the
 // tests that collect `pageerror` fail on it: a page that works only without its policy is
 // a page that breaks on a host that sends one.
