@@ -19,9 +19,11 @@ const pkg = {
     './ticket-sr': './ticket-sr.js',
     // Notices a dead module and restarts it (the page's own use: web/app.js).
     './revive': './revive.js',
+    // Frames as pixels: a frame loop and a pixel reader (the element and the demo use them).
+    './frames': './frames.js',
     './ticketsr_bg.wasm': './ticketsr_bg.wasm',
   },
-  files: ['ticketsr_bg.wasm', 'ticketsr.js', 'ticketsr.d.ts', 'ticketsr_bg.wasm.d.ts', 'ticket-sr.js', 'revive.js'],
+  files: ['ticketsr_bg.wasm', 'ticketsr.js', 'ticketsr.d.ts', 'ticketsr_bg.wasm.d.ts', 'ticket-sr.js', 'revive.js', 'frames.js'],
   sideEffects: ['./snippets/*', './ticket-sr.js', './revive.js'],
 };
 writeFileSync(new URL('../pkg/package.json', import.meta.url), JSON.stringify(pkg, null, 2) + '\n');

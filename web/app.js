@@ -4,6 +4,7 @@
 // `window.ticketsrDemo` exposes the page's state for the end-to-end tests.
 import init, { Upscaler, downscale, metrics, selectPatches, ticketOverlay, patchGains, prune } from '../pkg/ticketsr.js';
 import { guarded, onRestart } from '../pkg/revive.js';
+import { FrameReader } from '../pkg/frames.js';
 import { drawChart } from './chart.js';
 import { drawLayers } from './layers.js';
 import { startVideoPanel } from './video.js';
@@ -63,10 +64,7 @@ async function decode(blob, name) {
   } catch {
     throw new Error(`Could not read ${name} as an image.`);
   }
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const ctx = canvas.getContext('2d');
-  ctx.drawImage(bitmap, 0, 0);
-  return ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+  return new FrameReader().read(bitmap, bitmap.width, bitmap.height);
 }
 
 async function loadModel(bytes, label) {

@@ -2,17 +2,21 @@
 // which calls `window.ticketsrBench.run(config)` and saves what it returns.
 import init, { Upscaler, selectPatches, prune, exportOnnx } from '../pkg/ticketsr.js';
 import { FrameEngine } from './video-engine.js';
+import { FrameReader, everyFrame } from '../pkg/frames.js';
 
 const $ = (id) => document.getElementById(id);
+
+/// The central `size` x `size` (at most) of a picture of `[w, h]`.
+const centre = ([w, h], size) => {
+  const [cw, ch] = [Math.min(size, w), Math.min(size, h)];
+  return { x: (w - cw) >> 1, y: (h - ch) >> 1, width: cw, height: ch };
+};
 
 async function loadImage(url, size) {
   const bitmap = await createImageBitmap(await (await fetch(url)).blob());
   const side = Math.min(size, bitmap.width, bitmap.height);
-  const canvas = new OffscreenCanvas(side, side);
-  const sx = Math.floor((bitmap.width - side) / 2);
-  const sy = Math.floor((bitmap.height - side) / 2);
-  canvas.getContext('2d').drawImage(bitmap, sx, sy, side, side, 0, 0, side, side);
-  return canvas.getContext('2d').getImageData(0, 0, side, side);
+  const crop = centre([bitmap.width, bitmap.height], side);
+  return new FrameReader().read(bitmap, side, side, crop);
 }
 
 async function timed(fn) {
@@ -122,18 +126,12 @@ async function clipFrames(url, count, size) {
   const video = Object.assign(document.createElement('video'), { muted: true, playsInline: true, src: url });
   await video.play();
   const frames = [];
-  await new Promise((resolve) => {
-    const grab = () => {
-      const [w, h] = [video.videoWidth, video.videoHeight];
-      const [cw, ch] = size ? [Math.min(size, w), Math.min(size, h)] : [w, h];
-      const canvas = new OffscreenCanvas(cw, ch);
-      canvas.getContext('2d').drawImage(video, (w - cw) >> 1, (h - ch) >> 1, cw, ch, 0, 0, cw, ch);
-      frames.push(canvas.getContext('2d').getImageData(0, 0, cw, ch));
-      if (frames.length >= count || video.ended) resolve();
-      else video.requestVideoFrameCallback(grab);
-    };
-    video.requestVideoFrameCallback(grab);
-  });
+  const reader = new FrameReader();
+  await everyFrame(video, () => {
+    const crop = centre([video.videoWidth, video.videoHeight], size ?? Infinity);
+    frames.push(reader.read(video, crop.width, crop.height, crop));
+    return frames.length < count && !video.ended;
+  }).done;
   video.pause();
   return frames;
 }

@@ -5,6 +5,7 @@
 // engine loads its model or pack again into the fresh module before the next frame.
 import init, { Upscaler, ContentPack } from '../pkg/ticketsr.js';
 import { guarded, moduleGeneration } from '../pkg/revive.js';
+import { FrameReader } from '../pkg/frames.js';
 
 let wasm = null;
 
@@ -12,7 +13,7 @@ export class FrameEngine {
   #upscaler = null;
   #stream = null;
   #pack = null;
-  #canvas = null; // reads a frame's pixels
+  #reader = new FrameReader(); // reads a frame's pixels
   #gpu = null;    // the canvas frames are drawn into on the GPU (gpuCanvas), once given
   #gpuTarget = null;
   #gpuProbe = null; // the answer of browserCanvasSteps, asked once
@@ -73,10 +74,7 @@ export class FrameEngine {
 
   /** The pixels of an ImageBitmap (or any drawable) of `width` x `height`. */
   pixels(source, width, height) {
-    if (this.#canvas?.width !== width || this.#canvas?.height !== height) this.#canvas = new OffscreenCanvas(width, height);
-    const ctx = this.#canvas.getContext('2d', { willReadFrequently: true });
-    ctx.drawImage(source, 0, 0, width, height);
-    return ctx.getImageData(0, 0, width, height);
+    return this.#reader.read(source, width, height);
   }
 
   /**

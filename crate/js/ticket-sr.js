@@ -16,6 +16,7 @@
 // any frame, shows the error instead of looping.
 import init, { Upscaler } from './ticketsr.js';
 import { guarded, moduleGeneration, onRestart, ModuleRestarted } from './revive.js';
+import { FrameReader, everyFrame } from './frames.js';
 
 let ready = null;
 // model URL -> { generation, upscaler: Promise<Upscaler> }, shared by every element; an
@@ -40,13 +41,6 @@ function upscalerFor(url) {
   return models.get(url).upscaler;
 }
 
-function pixels(source, width, height) {
-  const canvas = new OffscreenCanvas(width, height);
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  ctx.drawImage(source, 0, 0, width, height);
-  return ctx.getImageData(0, 0, width, height);
-}
-
 const VIDEO = /\.(mp4|webm|ogv|mov|m4v)(\?|#|$)/i;
 
 const STYLE = new CSSStyleSheet();
@@ -62,6 +56,7 @@ export class TicketSr extends HTMLElement {
   #canvas;
   #message;
   #video = null;
+  #reader = new FrameReader();
   #run = 0; // bumped by every change: older runs stop
   #stopListening = null;
   #restarts = 0; // module restarts since this element last drew a frame
@@ -176,7 +171,7 @@ export class TicketSr extends HTMLElement {
   /// Upscales one image, or one frame of a video through its `stream`.
   async #frame(source, width, height, upscaler, options, run, stream) {
     const t = performance.now();
-    const frame = pixels(source, width, height);
+    const frame = this.#reader.read(source, width, height);
     const out = await guarded(async () => (stream ? (await stream.next(frame, options)).image : await upscaler.upscale(frame, options)));
     if (run !== this.#run) return;
     this.#restarts = 0;
@@ -216,18 +211,21 @@ export class TicketSr extends HTMLElement {
     const stream = upscaler.stream();
     const made = moduleGeneration();
     video.addEventListener('seeking', () => stream.reset());
-    const next = async () => {
-      if (run !== this.#run) return moduleGeneration() === made && stream.free();
+    everyFrame(video, async () => {
+      if (run !== this.#run) {
+        if (moduleGeneration() === made) stream.free();
+        return false;
+      }
       try {
         await this.#frame(video, video.videoWidth, video.videoHeight, upscaler, options, run, stream);
       } catch (e) {
-        if (e instanceof ModuleRestarted) return; // the stream died with the module
+        if (e instanceof ModuleRestarted) return false; // the stream died with the module
         if (run === this.#run) this.#fail(e);
-        return stream.free();
+        stream.free();
+        return false;
       }
-      video.requestVideoFrameCallback(next);
-    };
-    video.requestVideoFrameCallback(next);
+      return true;
+    });
   }
 }
 
