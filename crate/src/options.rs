@@ -14,7 +14,8 @@ use crate::imaging::RgbaImage;
 use crate::patch::score::Scorer;
 use crate::patch::select::{CostModel, Selection};
 use crate::patch::{self, DEFAULT_PATCH, Grid, TicketRun, Tickets};
-use crate::upscale::{Progress, Upscaler};
+use crate::progress::Progress;
+use crate::upscale::Upscaler;
 
 /// Creating an upscaler (`Upscaler.create`, `Upscaler.bicubic`) or loading a content pack.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -10,28 +10,8 @@ use crate::gpu::conv::FusedConvs;
 use crate::graph::{Network, Sides};
 use crate::imaging::{MAX_OUTPUT_PIXELS, Region, RgbaImage, bicubic};
 use crate::model::{ModelFile, ModelInfo};
+use crate::progress::Progress;
 use crate::tile::{self, Tile};
-
-/// Told after every tile; returning an error (usually [`Error::Aborted`]) stops the run.
-/// Asynchronous so a browser can yield to its event loop and repaint between tiles.
-pub trait Progress {
-    fn tile_done(&mut self, done: usize, total: usize) -> impl std::future::Future<Output = Result<()>>;
-
-    /// Between steps of long work that is not tiles (planning): a chance to yield and to
-    /// stop, nothing to report.
-    fn checkpoint(&mut self) -> impl std::future::Future<Output = Result<()>> {
-        async { Ok(()) }
-    }
-}
-
-/// No reporting, never cancels.
-pub struct Silent;
-
-impl Progress for Silent {
-    async fn tile_done(&mut self, _: usize, _: usize) -> Result<()> {
-        Ok(())
-    }
-}
 
 #[derive(Clone, Debug, Serialize)]
 pub struct UpscalerInfo {

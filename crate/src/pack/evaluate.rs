@@ -5,13 +5,14 @@
 use serde::Serialize;
 
 use crate::backend::Backend;
-use crate::platform::now_ms;
 use crate::error::{Error, Result};
 use crate::imaging::{RgbaImage, metrics};
 use crate::model::{self, ModelFile};
 use crate::pack::Pack;
 use crate::pack::play::Player;
-use crate::upscale::{Silent, Upscaler};
+use crate::platform::now_ms;
+use crate::progress::Silent;
+use crate::upscale::Upscaler;
 
 /// A model run densely on every frame, with the milliseconds per frame it took.
 pub struct Dense {

@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::imaging::RgbaImage;
 use crate::overfit::Layout;
 use crate::patch::Grid;
-use crate::upscale::{Silent, Upscaler};
+use crate::progress::Silent;
+use crate::upscale::Upscaler;
 
 use super::Pack;
 

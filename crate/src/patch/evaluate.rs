@@ -8,7 +8,8 @@ use super::select::{Selection, select};
 use super::{Grid, sparse};
 use crate::error::{Error, Result};
 use crate::imaging::{RgbaImage, bicubic, metrics};
-use crate::upscale::{Progress, Upscaler};
+use crate::progress::Progress;
+use crate::upscale::Upscaler;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct CurvePoint {

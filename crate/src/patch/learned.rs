@@ -11,8 +11,9 @@ use crate::error::{Error, Result};
 use crate::graph::{GraphBuilder, Network};
 use crate::imaging::{RgbaImage, bicubic};
 use crate::model::{ModelFile, ModelInfo, init};
+use crate::progress::Silent;
 use crate::train::{StepReport, TrainConfig, Trainer};
-use crate::upscale::{Silent, Upscaler};
+use crate::upscale::Upscaler;
 
 const WIDTH: usize = 16;
 /// Gains are clipped to this range (dB) for training: flat patches that both methods render

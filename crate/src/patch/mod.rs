@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::imaging::{Region, RgbaImage};
-use crate::upscale::{Progress, Upscaler};
+use crate::progress::Progress;
+use crate::upscale::Upscaler;
 use score::Scorer;
 use select::Selection;
 

@@ -6,12 +6,13 @@
 
 use super::select::{CostModel, Selection, select};
 use super::{Grid, window};
-use crate::platform;
 use crate::error::{Error, Result};
-use crate::imaging::{Region, RgbaImage, bicubic, quantize};
-use crate::tile;
 use crate::graph::Sides;
-use crate::upscale::{Progress, Upscaler, margins};
+use crate::imaging::{Region, RgbaImage, bicubic, quantize};
+use crate::platform;
+use crate::progress::Progress;
+use crate::tile;
+use crate::upscale::{Upscaler, margins};
 
 /// Cell visits of window planning between two yields to the page (about 10 ms in wasm).
 const PLAN_STEP: usize = 1 << 20;

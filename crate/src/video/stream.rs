@@ -12,7 +12,8 @@ use crate::imaging::{RgbaImage, bicubic};
 use crate::patch::score::Scorer;
 use crate::patch::select::{Selection, select};
 use crate::patch::{DEFAULT_PATCH, Grid, sparse};
-use crate::upscale::{Progress, Upscaler};
+use crate::progress::Progress;
+use crate::upscale::Upscaler;
 
 use super::reuse;
 

@@ -12,7 +12,7 @@ use web_sys::{AbortSignal, ImageData};
 use crate::error::{Error, Result};
 use crate::imaging::RgbaImage;
 use crate::platform;
-use crate::upscale::Progress;
+use crate::progress::Progress;
 
 /// The keys of an options object that only JS passes and [`JsProgress`] reads.
 pub const CANCELLABLE: [&str; 2] = ["onProgress", "signal"];
@@ -46,9 +46,9 @@ pub fn value<T: DeserializeOwned>(v: JsValue, name: &str) -> Result<Option<T>> {
     serde_wasm_bindgen::from_value(v).map(Some).map_err(|e| Error::InvalidArgument(format!("{name}: {e}")))
 }
 
-/// An options object as the library type `T` (absent: `T`'s defaults). Keys that neither
-/// `T` declares nor are among `js_only` (read by the caller) are refused; arrays are read
-/// from typed arrays too, and bounded first.
+/// An options object as the library type `T` (absent, or a field null or undefined:
+/// `T`'s defaults). Keys that neither `T` declares nor are among `js_only` (read by the
+/// caller) are refused; arrays are read from typed arrays too, and bounded first.
 pub fn options<T: DeserializeOwned + Default>(object: &JsValue, js_only: &[&str]) -> Result<T> {
     if object.is_undefined() || object.is_null() {
         return Ok(T::default());
@@ -61,7 +61,8 @@ pub fn options<T: DeserializeOwned + Default>(object: &JsValue, js_only: &[&str]
     for entry in js_sys::Object::entries(object.unchecked_ref()).iter() {
         let entry: js_sys::Array = entry.unchecked_into();
         let (key, v) = (entry.get(0), entry.get(1));
-        if key.as_string().is_some_and(|k| js_only.contains(&k.as_str())) || v.is_undefined() {
+        // null and undefined both mean "the default", as they always have.
+        if key.as_string().is_some_and(|k| js_only.contains(&k.as_str())) || v.is_undefined() || v.is_null() {
             continue;
         }
         check_length(&v, &key.as_string().unwrap_or_default())?;
