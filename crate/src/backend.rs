@@ -140,7 +140,6 @@ impl Backend {
     }
 }
 
-
 async fn init_gpu() -> Result<Backend> {
     use burn::tensor::wgpu::WgpuBackend;
     #[cfg(target_arch = "wasm32")]

@@ -68,22 +68,22 @@ impl Default for UpscaleOptions {
 
 /// What an upscaling computes, from [`UpscaleOptions::work`].
 #[derive(Clone, Debug, PartialEq)]
-pub enum Work {
+pub enum Work<'a> {
     Dense,
     /// Patches the scorer picks.
     Tickets(Tickets),
     /// These patches of the grid.
-    Patches(Grid, Vec<usize>),
+    Patches(Grid, &'a [usize]),
 }
 
 impl UpscaleOptions {
     /// The work these options ask for on a `width` x `height` input.
-    pub fn work(&self, width: usize, height: usize) -> Result<Work> {
+    pub fn work(&self, width: usize, height: usize) -> Result<Work<'_>> {
         let tickets = |selection| Work::Tickets(Tickets { patch: self.patch_size, scorer: self.scorer, selection, seed: self.seed, band: self.band });
         Ok(match (self.keep, &self.selected, self.budget_ms) {
             (None, None, None) => Work::Dense,
             (Some(k), None, None) => tickets(Selection::Keep(k)),
-            (None, Some(selected), None) => Work::Patches(Grid::new(width, height, self.patch_size)?, selected.clone()),
+            (None, Some(selected), None) => Work::Patches(Grid::new(width, height, self.patch_size)?, selected),
             (None, None, Some(ms)) => {
                 let cost = self.cost.ok_or_else(|| Error::InvalidArgument("`budgetMs` needs the `cost` that measurePatchCost measured".into()))?;
                 tickets(Selection::Budget { ms, cost })
@@ -100,12 +100,12 @@ impl Upscaler {
         match options.work(lr.width, lr.height)? {
             Work::Dense => Ok((self.upscale(lr, progress).await?, None)),
             Work::Tickets(t) => {
-                let run = self.upscale_tickets(lr, &t, progress).await?;
-                Ok((run.image.clone(), Some(run)))
+                let (image, run) = self.upscale_tickets(lr, &t, progress).await?;
+                Ok((image, Some(run)))
             }
             Work::Patches(grid, selected) => {
                 let band = patch::band(options.band, grid.patch, self.scale())?;
-                Ok((self.upscale_patches(lr, &grid, &selected, band, progress).await?, None))
+                Ok((self.upscale_patches(lr, &grid, selected, band, progress).await?, None))
             }
         }
     }
@@ -147,7 +147,8 @@ pub struct EvaluateOptions {
 
 impl Default for EvaluateOptions {
     fn default() -> Self {
-        Self { patch_size: DEFAULT_PATCH, scorers: None, keeps: vec![0.0, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0], seed: 0 }
+        let UpscaleOptions { patch_size, seed, .. } = UpscaleOptions::default();
+        Self { patch_size, scorers: None, keeps: vec![0.0, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0], seed }
     }
 }
 

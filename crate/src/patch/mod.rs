@@ -42,10 +42,9 @@ pub fn band(asked: Option<usize>, patch: usize, scale: usize) -> Result<usize> {
     }
 }
 
-/// A patch-sparse result and how it was chosen, for showing which patches won.
+/// How a patch-sparse result was chosen, for showing which patches won.
 #[derive(Clone, Debug)]
 pub struct TicketRun {
-    pub image: RgbaImage,
     pub grid: Grid,
     pub scores: Vec<f32>,
     /// Selected patches, highest score first.
@@ -56,14 +55,14 @@ impl Upscaler {
     /// Scores the patches of `lr`, selects the winning tickets and runs the network on
     /// them only. Scorers that need the HR original are refused: they exist to evaluate,
     /// and they can still drive [`Upscaler::upscale_patches`] through [`score::score`].
-    pub async fn upscale_tickets(&self, lr: &RgbaImage, tickets: &Tickets, progress: &mut impl Progress) -> Result<TicketRun> {
+    pub async fn upscale_tickets(&self, lr: &RgbaImage, tickets: &Tickets, progress: &mut impl Progress) -> Result<(RgbaImage, TicketRun)> {
         self.output_size(lr.width, lr.height)?;
         let grid = Grid::new(lr.width, lr.height, tickets.patch)?;
         let scores = self.score(tickets.scorer, lr, &grid, None, tickets.seed).await?;
         let selected = select::select(&scores, tickets.selection)?;
         let band = band(tickets.band, tickets.patch, self.scale())?;
         let image = self.upscale_patches(lr, &grid, &selected, band, progress).await?;
-        Ok(TicketRun { image, grid, scores, selected })
+        Ok((image, TicketRun { grid, scores, selected }))
     }
 }
 

@@ -36,14 +36,19 @@ fn check_length(v: &JsValue, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// `v` as serde-wasm-bindgen reads it: a typed array as a plain array, any array bounded
+/// first; `name` labels the error.
+fn plain(v: JsValue, name: &str) -> Result<JsValue> {
+    check_length(&v, name)?;
+    Ok(if is_typed_array(&v) { js_sys::Array::from(&v).into() } else { v })
+}
+
 /// An optional JS value (typed arrays read as arrays); `name` labels errors.
 pub fn value<T: DeserializeOwned>(v: JsValue, name: &str) -> Result<Option<T>> {
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
-    check_length(&v, name)?;
-    let v = if is_typed_array(&v) { js_sys::Array::from(&v).into() } else { v };
-    serde_wasm_bindgen::from_value(v).map(Some).map_err(|e| Error::InvalidArgument(format!("{name}: {e}")))
+    serde_wasm_bindgen::from_value(plain(v, name)?).map(Some).map_err(|e| Error::InvalidArgument(format!("{name}: {e}")))
 }
 
 /// An options object as the library type `T` (absent, or a field null or undefined:
@@ -65,8 +70,7 @@ pub fn options<T: DeserializeOwned + Default>(object: &JsValue, js_only: &[&str]
         if key.as_string().is_some_and(|k| js_only.contains(&k.as_str())) || v.is_undefined() || v.is_null() {
             continue;
         }
-        check_length(&v, &key.as_string().unwrap_or_default())?;
-        let v = if is_typed_array(&v) { js_sys::Array::from(&v).into() } else { v };
+        let v = plain(v, &key.as_string().unwrap_or_default())?;
         Reflect::set(&data, &key, &v).map_err(|e| Error::InvalidArgument(format!("options: {e:?}")))?;
     }
     serde_wasm_bindgen::from_value(data.into()).map_err(|e| Error::InvalidArgument(format!("options: {e}")))

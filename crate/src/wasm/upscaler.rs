@@ -91,7 +91,6 @@ impl Upscaler {
             progress.check()?;
             let img = read_image(&image)?;
             up.output_size(img.width, img.height)?;
-            opts.work(img.width, img.height)?;
             Ok((up, opts, progress, img))
         });
         future_to_promise(async move {
