@@ -19,9 +19,8 @@ pub fn general_model_path(scale: usize) -> PathBuf {
     PathBuf::from(format!("{}/../web/models/ticketsr-wdsr-b-x{scale}.safetensors", env!("CARGO_MANIFEST_DIR")))
 }
 
-pub fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))
-}
+/// Reading and writing a whole file, the path in the error: the library's own.
+pub use ticketsr::platform::{read_file as read, write_file as write};
 
 /// At most `limit` bytes of a regular file: a shard named in a model.json may be a
 /// device or a fifo (`/dev/zero` never ends) or far larger than the model needs.
@@ -37,21 +36,13 @@ pub fn read_at_most(path: &Path, limit: usize) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).map_err(|e| Error::io(format!("writing {}", path.display()), e))
-}
-
 pub fn create_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))
 }
 
 /// The model at `path`, or the bundled default.
 pub fn load_model(path: Option<&Path>) -> Result<ModelFile> {
-    let path = path.unwrap_or(Path::new(DEFAULT_MODEL));
-    format::from_bytes(&read(path)?).map_err(|e| match e {
-        Error::InvalidModel(m) => Error::InvalidModel(format!("{}: {m}", path.display())),
-        e => e,
-    })
+    format::load(path.unwrap_or(Path::new(DEFAULT_MODEL)))
 }
 
 pub fn load_image(path: &Path) -> Result<RgbaImage> {

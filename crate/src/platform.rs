@@ -18,6 +18,19 @@ pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
+/// A file's bytes, the path in the error. Natively only, as everything the library does
+/// with files (the browser hands it bytes).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn read_file(path: &std::path::Path) -> crate::error::Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| crate::error::Error::io(format!("reading {}", path.display()), e))
+}
+
+/// Writes a file, the path in the error. Natively only.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> crate::error::Result<()> {
+    std::fs::write(path, bytes).map_err(|e| crate::error::Error::io(format!("writing {}", path.display()), e))
+}
+
 /// Lets the browser run its event loop (input, repaint, other tasks) before going on.
 /// Natively another thread does that work: a millisecond's sleep lets it.
 #[cfg(not(target_arch = "wasm32"))]

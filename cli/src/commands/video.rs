@@ -34,7 +34,7 @@ pub struct Args {
     #[arg(long, default_value_t = 16)]
     patch: usize,
     /// Scorer of the ticket modes: gradient, laplacian, contrast, learned or random.
-    #[arg(long, default_value = "laplacian")]
+    #[arg(long, default_value_t = FrameOptions::default().scorer)]
     scorer: Scorer,
 }
 

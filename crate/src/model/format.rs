@@ -131,6 +131,15 @@ pub fn from_bytes(bytes: &[u8]) -> Result<ModelFile> {
     Ok(ModelFile { grids, ..ModelFile::new(info, graph, values)? })
 }
 
+/// The model file at `path`, its path in any error. Natively only.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn load(path: &std::path::Path) -> Result<ModelFile> {
+    from_bytes(&crate::platform::read_file(path)?).map_err(|e| match e {
+        Error::InvalidModel(m) => Error::InvalidModel(format!("{}: {m}", path.display())),
+        e => e,
+    })
+}
+
 /// Values for every parameter of `graph` from a plain safetensors file of dense f32 weights
 /// by name, such as a PyTorch state dict saved with safetensors (`ticketsr build --weights`).
 pub fn values_from_state_dict(graph: &Graph, bytes: &[u8]) -> Result<Vec<Vec<f32>>> {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{Checkpoint, TrainConfig};
 use crate::error::{Error, Result};
 use crate::model::format;
+use crate::platform::{read_file, write_file};
 
 #[derive(Serialize, Deserialize)]
 struct State {
@@ -16,34 +17,22 @@ struct State {
     config: TrainConfig,
 }
 
-fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))
-}
-
-fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).map_err(|e| Error::io(format!("writing {}", path.display()), e))
-}
-
 impl Checkpoint {
     /// Writes the checkpoint into `dir` (made if missing), replacing one saved there before.
     pub fn save(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-        write(&dir.join("model.safetensors"), &format::to_bytes(&self.model)?)?;
-        write(&dir.join("optimizer.burnpack"), &self.optimizer)?;
+        write_file(&dir.join("model.safetensors"), &format::to_bytes(&self.model)?)?;
+        write_file(&dir.join("optimizer.burnpack"), &self.optimizer)?;
         let state = serde_json::to_vec(&State { step: self.step, config: self.config }).map_err(|e| Error::InvalidArgument(e.to_string()))?;
-        write(&dir.join("state.json"), &state)
+        write_file(&dir.join("state.json"), &state)
     }
 
     /// Reads the checkpoint saved in `dir`.
     pub fn load(dir: &Path) -> Result<Self> {
         let state = dir.join("state.json");
-        let State { step, config } = serde_json::from_slice(&read(&state)?).map_err(|e| Error::InvalidModel(format!("{}: {e}", state.display())))?;
-        let model_path = dir.join("model.safetensors");
-        let model = format::from_bytes(&read(&model_path)?).map_err(|e| match e {
-            Error::InvalidModel(m) => Error::InvalidModel(format!("{}: {m}", model_path.display())),
-            e => e,
-        })?;
-        Ok(Checkpoint { model, optimizer: read(&dir.join("optimizer.burnpack"))?, step, config })
+        let State { step, config } = serde_json::from_slice(&read_file(&state)?).map_err(|e| Error::InvalidModel(format!("{}: {e}", state.display())))?;
+        let model = format::load(&dir.join("model.safetensors"))?;
+        Ok(Checkpoint { model, optimizer: read_file(&dir.join("optimizer.burnpack"))?, step, config })
     }
 }
 
