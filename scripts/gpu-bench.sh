@@ -31,6 +31,8 @@ if [ "$mode" = real ]; then
   native=(--backend gpu)
   models=(upscalerjs-psnr-small-x2 upscalerjs-rdn-x2 ticketsr-wdsr-b-x2 ticketsr-espcn-x2)
   photo=.media/photos/astronaut.png
+  frame_src=$clip720
+  native_clip=$clip720
   repeat=5
   frames=30
   export TICKETSR_GPU=1
@@ -47,6 +49,8 @@ else
   native=(--backend cpu)
   models=(ticketsr-espcn-x2)
   photo=web/media/astronaut-256.png
+  frame_src=web/media/carphone-176.webm
+  native_clip=.media/clips/carphone_pristine.mp4
   repeat=1
   frames=3
   # The small model, the CPU peers only (tests/e2e/onnx.test.mjs runs the others) and two
@@ -70,8 +74,7 @@ step() { # step NAME COMMAND...: the command's JSON into steps/NAME.json
 
 # A 720p frame of the clip (dry: the bundled 176x144 clip's), for dense SR to 1440p.
 frame720="$work/frame-720p.png"
-if [ "$mode" = real ]; then src=$clip720; else src=web/media/carphone-176.webm; fi
-ffmpeg -v error -y -i "$src" -frames:v 1 "$frame720"
+ffmpeg -v error -y -i "$frame_src" -frames:v 1 "$frame720"
 
 for m in "${models[@]}"; do
   step "native-dense-$m" "$cli" upscale "$photo" -o "$work/out.png" --model "web/models/$m.safetensors" "${native[@]}" --repeat "$repeat" --json
@@ -81,8 +84,7 @@ for keep in 0.5 0.25; do
   step "native-tickets-keep$keep" "$cli" upscale "$photo" -o "$work/out.png" --model "web/models/${models[0]}.safetensors" "${native[@]}" \
     --keep "$keep" --scorer laplacian --repeat "$repeat" --json
 done
-if [ "$mode" = real ]; then vclip=$clip720; else vclip=.media/clips/carphone_pristine.mp4; fi
-step native-video "$cli" video "$vclip" --model web/models/ticketsr-espcn-x2.safetensors "${native[@]}" --max-frames "$frames" --json
+step native-video "$cli" video "$native_clip" --model web/models/ticketsr-espcn-x2.safetensors "${native[@]}" --max-frames "$frames" --json
 
 # Chromium: the browser suites, each in a fresh browser (tests/bench/run.mjs).
 if [ "$mode" = real ]; then
@@ -111,8 +113,9 @@ const [work, mode] = process.argv.slice(2);
 const run = (cmd) => { try { return execSync(cmd, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return null; } };
 const steps = {};
 for (const f of readdirSync(`${work}/steps`).filter((f) => f.endsWith('.json')).sort()) {
-  const text = readFileSync(`${work}/steps/${f}`, 'utf8').trim().split('\n').pop();
-  steps[f.replace(/\.json$/, '')] = JSON.parse(f.startsWith('browser-') ? readFileSync(`${work}/steps/${f}`, 'utf8') : text);
+  // The CLI's JSON is its last line; a browser suite's file is one JSON document.
+  const text = readFileSync(`${work}/steps/${f}`, 'utf8');
+  steps[f.replace(/\.json$/, '')] = JSON.parse(f.startsWith('browser-') ? text : text.trim().split('\n').pop());
 }
 const wasm = 'pkg/ticketsr_bg.wasm';
 const result = {
