@@ -13,7 +13,6 @@ pub mod patch;
 pub mod platform;
 pub mod progress;
 pub mod prune;
-pub mod ops;
 pub mod overfit;
 pub mod pack;
 pub mod tile;

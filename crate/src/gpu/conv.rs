@@ -18,6 +18,7 @@ use burn::tensor::Tensor;
 
 use super::{bind, flush, primitive};
 use crate::error::{Error, Result};
+use crate::graph::ops::{Conv2d, Prelu};
 use crate::graph::{ConvKernels, Graph, NodeId, Op};
 
 /// Output pixels along a row per invocation.
@@ -133,8 +134,8 @@ pub fn fusable_activation(graph: &Graph, conv: NodeId) -> Option<(NodeId, Activa
         return None;
     }
     match node.op {
-        Op::Relu => Some((id, Activation::Relu)),
-        Op::Prelu { .. } => Some((id, Activation::Prelu)),
+        Op::Relu(_) => Some((id, Activation::Relu)),
+        Op::Prelu(_) => Some((id, Activation::Prelu)),
         _ => None,
     }
 }
@@ -157,7 +158,7 @@ impl FusedConvs {
         let mut convs = HashMap::new();
         let mut pipelines = HashMap::new();
         for (id, node) in graph.nodes.iter().enumerate() {
-            let Op::Conv2d { in_channels: ic, out_channels: oc, kernel, weight, bias } = node.op else { continue };
+            let Op::Conv2d(Conv2d { in_channels: ic, out_channels: oc, kernel, weight, bias }) = node.op else { continue };
             let act = fusable_activation(graph, id).map_or(Activation::None, |(_, a)| a);
             let gs = if oc <= 4 { 1 } else { GROUPS };
             let key = Key { kh: kernel[0], kw: kernel[1], act, groups: gs };
@@ -180,7 +181,7 @@ impl FusedConvs {
             }
             if act == Activation::Prelu {
                 let Some((a, _)) = fusable_activation(graph, id) else { unreachable!("prelu found above") };
-                let Op::Prelu { alpha } = graph.nodes[a].op else { unreachable!("prelu found above") };
+                let Op::Prelu(Prelu { alpha }) = graph.nodes[a].op else { unreachable!("prelu found above") };
                 let slopes = &values[alpha];
                 // One shared slope (Keras' shared axes) or one per channel.
                 for o in 0..oc {

@@ -1,7 +1,8 @@
 //! Builds graphs with parameter names derived from layer names, so loaders and architecture
-//! builders agree on naming (`{layer}.weight`, `{layer}.bias`).
+//! builders agree on naming (`{layer}.weight`, `{layer}.bias`). Each operator adds its own
+//! method (`conv`, `relu`, ...) in its file under `ops/`.
 
-use super::{Graph, Interpolation, Node, NodeId, Op, ParamId, ParamSpec};
+use super::{Graph, Node, NodeId, Op, ParamId, ParamSpec};
 
 #[derive(Default)]
 pub struct GraphBuilder {
@@ -14,7 +15,8 @@ impl GraphBuilder {
         Self::default()
     }
 
-    fn param(&mut self, name: String, shape: Vec<usize>) -> ParamId {
+    /// A parameter of this name and shape, for an operator's builder method (`ops/*.rs`).
+    pub(super) fn param(&mut self, name: String, shape: Vec<usize>) -> ParamId {
         self.params.push(ParamSpec { name, shape });
         self.params.len() - 1
     }
@@ -22,68 +24,6 @@ impl GraphBuilder {
     pub fn node(&mut self, name: impl Into<String>, op: Op, inputs: Vec<NodeId>) -> NodeId {
         self.nodes.push(Node { name: name.into(), op, inputs });
         self.nodes.len() - 1
-    }
-
-    pub fn input(&mut self) -> NodeId {
-        self.node("input", Op::Input, vec![])
-    }
-
-    /// A stride-1 "same" convolution with parameters `{name}.weight` and optionally `{name}.bias`.
-    pub fn conv(
-        &mut self,
-        name: &str,
-        x: NodeId,
-        in_channels: usize,
-        out_channels: usize,
-        kernel: usize,
-        bias: bool,
-    ) -> NodeId {
-        let weight = self.param(
-            format!("{name}.weight"),
-            vec![out_channels, in_channels, kernel, kernel],
-        );
-        let bias = bias.then(|| self.param(format!("{name}.bias"), vec![out_channels]));
-        let op = Op::Conv2d {
-            in_channels,
-            out_channels,
-            kernel: [kernel, kernel],
-            weight,
-            bias,
-        };
-        self.node(name, op, vec![x])
-    }
-
-    pub fn relu(&mut self, name: &str, x: NodeId) -> NodeId {
-        self.node(name, Op::Relu, vec![x])
-    }
-
-    pub fn prelu(&mut self, name: &str, x: NodeId, channels: usize) -> NodeId {
-        let alpha = self.param(format!("{name}.alpha"), vec![channels]);
-        self.node(name, Op::Prelu { alpha }, vec![x])
-    }
-
-    pub fn tanh(&mut self, name: &str, x: NodeId) -> NodeId {
-        self.node(name, Op::Tanh, vec![x])
-    }
-
-    pub fn add(&mut self, name: &str, inputs: Vec<NodeId>) -> NodeId {
-        self.node(name, Op::Add, inputs)
-    }
-
-    pub fn concat(&mut self, name: &str, inputs: Vec<NodeId>) -> NodeId {
-        self.node(name, Op::Concat, inputs)
-    }
-
-    pub fn pixel_shuffle(&mut self, name: &str, x: NodeId, factor: usize) -> NodeId {
-        self.node(name, Op::PixelShuffle { factor }, vec![x])
-    }
-
-    pub fn upsample(&mut self, name: &str, x: NodeId, factor: usize, mode: Interpolation) -> NodeId {
-        self.node(name, Op::Upsample { factor, mode }, vec![x])
-    }
-
-    pub fn affine(&mut self, name: &str, x: NodeId, scale: f32, shift: f32) -> NodeId {
-        self.node(name, Op::Affine { scale, shift }, vec![x])
     }
 
     pub fn finish(self, output: NodeId) -> Graph {

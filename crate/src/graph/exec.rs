@@ -3,14 +3,11 @@
 //! burn's autodiff.
 
 use burn::module::{Module, Param, ParamId};
-use burn::tensor::activation::{prelu, relu, tanh};
-use burn::tensor::module::conv2d;
-use burn::tensor::ops::{ConvOptions, PadMode};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::{Analysis, Graph, Interpolation, NodeId, Op, Sides};
+use super::ops::{Op, Run};
+use super::{Analysis, Graph, NodeId, Sides};
 use crate::error::{Error, Result};
-use crate::ops::{pixel_shuffle::pixel_shuffle, resize};
 
 /// Kernels that run some convolutions, with the activation that follows each, faster than
 /// burn's: a backend plugs them into the executor (on a GPU, `gpu::conv::FusedConvs`). The
@@ -99,7 +96,7 @@ impl Network {
         self.analysis.scale
     }
 
-    fn param<const D: usize>(&self, id: usize) -> Tensor<D> {
+    pub(super) fn param<const D: usize>(&self, id: usize) -> Tensor<D> {
         let shape: [usize; D] = std::array::from_fn(|i| self.graph.params[id].shape.get(i).copied().unwrap_or(1));
         self.params[id].val().reshape(shape)
     }
@@ -142,25 +139,22 @@ impl Network {
         // Activation nodes a fused convolution has already applied.
         let mut applied = vec![false; nodes.len()];
         for (id, node) in nodes.iter().enumerate() {
-            let mut args = Vec::with_capacity(node.inputs.len());
+            let mut args = Vec::with_capacity(node.inputs.len().max(1));
             for &i in &node.inputs {
                 let v = values[i].clone().ok_or_else(|| Error::model(format!("node {i} was freed before node {id} read it")))?;
                 args.push(v);
             }
+            if node.inputs.is_empty() {
+                // The input node reads the network's input.
+                args.push((input.take().ok_or_else(|| Error::model("graph reads its input twice"))?, [0; 4]));
+            }
             let want = crops[id];
-            // Brings an argument at the same resolution to this node's crop.
-            let same = |(x, have): (Tensor<4>, Sides)| crop(x, sub(want, have));
-            let mut args = args.into_iter();
-            let mut arg = || args.next().ok_or_else(|| Error::model(format!("node {id} is missing an input")));
+            let cx = Run { args, want, network: self };
             let out = match &node.op {
-                Op::Input => {
-                    let x = input.take().ok_or_else(|| Error::model("graph reads its input twice"))?;
-                    crop(x, want)
-                }
-                Op::Conv2d { .. } if let Some((f, activation)) = fused.and_then(|f| Some((f, f.fused_activation(id, &self.graph)?))) => {
+                Op::Conv2d(_) if let Some((f, activation)) = fused.and_then(|f| Some((f, f.fused_activation(id, &self.graph)?))) => {
                     // Output pixel (0, 0) lies `want - have` pixels into the input on the
                     // left and top; the kernel reads zeros past the input's edges.
-                    let (x, have) = arg()?;
+                    let (x, have) = cx.arg()?;
                     let [_, _, h, w] = x.dims();
                     let d: Sides = std::array::from_fn(|k| want[k].checked_sub(have[k]).unwrap_or(usize::MAX));
                     if d.contains(&usize::MAX) || d[0] + d[2] >= w || d[1] + d[3] >= h {
@@ -171,71 +165,8 @@ impl Network {
                     }
                     f.run(id, x, [d[0], d[1]], [w - d[0] - d[2], h - d[1] - d[3]])?
                 }
-                Op::Conv2d { kernel, weight, bias, .. } => {
-                    let (x, have) = arg()?;
-                    let b = bias.map(|b| self.param::<1>(b));
-                    let pad = [kernel[1] / 2, kernel[0] / 2, kernel[1] / 2, kernel[0] / 2];
-                    // Per side: inside the image, read exactly what the crop needs and
-                    // convolve without padding; at the image's edge (nothing to drop
-                    // yet), zero-pad like whole-image inference and crop afterwards.
-                    let mut before = [0; 4];
-                    let mut zeros = [0; 4];
-                    let mut after = [0; 4];
-                    for k in 0..4 {
-                        if want[k] >= have[k] + pad[k] {
-                            before[k] = want[k] - have[k] - pad[k];
-                        } else {
-                            zeros[k] = pad[k];
-                            after[k] = want[k] - have[k];
-                        }
-                    }
-                    let x = crop(x, before);
-                    let weight = self.param::<4>(*weight);
-                    let y = if zeros == pad {
-                        conv2d(x, weight, b, ConvOptions::new([1, 1], [pad[1], pad[0]], [1, 1], 1))
-                    } else {
-                        let x = if zeros == [0; 4] { x } else { x.pad([(zeros[1], zeros[3]), (zeros[0], zeros[2])], PadMode::Constant(0.0)) };
-                        conv2d(x, weight, b, ConvOptions::new([1, 1], [0, 0], [1, 1], 1))
-                    };
-                    crop(y, after)
-                }
-                Op::Relu | Op::Prelu { .. } if applied[id] => same(arg()?),
-                Op::Relu => relu(same(arg()?)),
-                Op::Prelu { alpha } => prelu(same(arg()?), self.param::<1>(*alpha)),
-                Op::Tanh => tanh(same(arg()?)),
-                Op::Affine { scale, shift } => same(arg()?).mul_scalar(*scale).add_scalar(*shift),
-                Op::Add => {
-                    let mut acc = same(arg()?);
-                    for _ in 1..node.inputs.len() {
-                        acc = acc + same(arg()?);
-                    }
-                    acc
-                }
-                Op::Concat => {
-                    let mut all = Vec::with_capacity(node.inputs.len());
-                    for _ in 0..node.inputs.len() {
-                        all.push(same(arg()?));
-                    }
-                    Tensor::cat(all, 1)
-                }
-                Op::PixelShuffle { factor: f } | Op::Upsample { factor: f, mode: Interpolation::Nearest } => {
-                    // Each output pixel copies one input pixel: crop whole input pixels
-                    // first, the remainder after.
-                    let (x, have) = arg()?;
-                    let first = sub(want.map(|v| v / f), have);
-                    let x = crop(x, first);
-                    let y = match node.op {
-                        Op::PixelShuffle { .. } => pixel_shuffle(x, *f),
-                        _ => resize::nearest(x, *f),
-                    };
-                    crop(y, want.map(|v| v % f))
-                }
-                Op::Upsample { factor, mode: Interpolation::Bicubic } => {
-                    // Reads two pixels either side (replicating at its edges): upsample
-                    // what there is, then crop, which the analysis' reach covers.
-                    let (x, have) = arg()?;
-                    crop(resize::bicubic(x, *factor), sub(want, have.map(|v| v * factor)))
-                }
+                _ if applied[id] => cx.one()?,
+                op => op.operator().run(cx)?,
             };
             values[id] = Some((out, want));
             // Free what no later node reads, so peak memory follows the graph's width.
@@ -259,23 +190,11 @@ impl Network {
     }
 }
 
-fn sub(a: Sides, b: Sides) -> Sides {
-    std::array::from_fn(|k| a[k].saturating_sub(b[k]))
-}
-
-/// Removes `by` pixels from each side (left, top, right, bottom) of `[n, c, h, w]`.
-fn crop(x: Tensor<4>, by: Sides) -> Tensor<4> {
-    if by == [0; 4] {
-        return x;
-    }
-    let [_, _, h, w] = x.dims();
-    x.narrow(3, by[0], w - by[0] - by[2]).narrow(2, by[1], h - by[1] - by[3])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::GraphBuilder;
+    use crate::graph::ops::crop;
+    use crate::graph::{GraphBuilder, Interpolation};
     use crate::model::init::random_values;
 
     /// Every kind of node: 5x5 and 3x3 convolutions, a dense concat, a residual add, a

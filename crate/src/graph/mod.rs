@@ -1,14 +1,16 @@
 //! The one model representation every feature works on: a small dataflow graph of layers
 //! whose parameters are named. Pruning and patch selection are passes over this graph, so
 //! everything that couples channels (add, concat, pixel shuffle) is an explicit node here
-//! rather than hidden inside a layer.
+//! rather than hidden inside a layer. The operators are in [`ops`], one file each.
 
 mod builder;
 mod exec;
+pub mod ops;
 mod shape;
 
 pub use builder::GraphBuilder;
 pub use exec::{ConvKernels, Network};
+pub use ops::{Interpolation, Op, Operator};
 pub use shape::{Analysis, NodeShape, Sides};
 
 use serde::{Deserialize, Serialize};
@@ -32,62 +34,6 @@ impl ParamSpec {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-}
-
-/// How an upsampling node fills the new pixels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Interpolation {
-    Nearest,
-    /// The project's one bicubic convention (see [`crate::image::bicubic`]).
-    Bicubic,
-}
-
-/// A layer. Convolutions are stride 1, "same" zero padding, odd kernels: what SR networks use,
-/// and what keeps tiled inference exact.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum Op {
-    /// The RGB image, values in [0, 1], shape `[n, 3, h, w]`.
-    Input,
-    Conv2d {
-        in_channels: usize,
-        out_channels: usize,
-        kernel: [usize; 2],
-        weight: ParamId,
-        bias: Option<ParamId>,
-    },
-    Relu,
-    /// Per-channel slope for negative inputs; `alpha` has one value per channel.
-    Prelu { alpha: ParamId },
-    Tanh,
-    /// Element-wise sum of inputs with equal channels: their channels are coupled.
-    Add,
-    /// Channel concatenation of the inputs in order.
-    Concat,
-    /// Depth to space: `out[c, h*r+i, w*r+j] = in[c*r*r + i*r + j, h, w]`.
-    PixelShuffle { factor: usize },
-    Upsample { factor: usize, mode: Interpolation },
-    /// `x * scale + shift`, for models that expect another value range.
-    Affine { scale: f32, shift: f32 },
-}
-
-impl Op {
-    /// Short name for messages and displays.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Op::Input => "input",
-            Op::Conv2d { .. } => "conv2d",
-            Op::Relu => "relu",
-            Op::Prelu { .. } => "prelu",
-            Op::Tanh => "tanh",
-            Op::Add => "add",
-            Op::Concat => "concat",
-            Op::PixelShuffle { .. } => "pixel_shuffle",
-            Op::Upsample { .. } => "upsample",
-            Op::Affine { .. } => "affine",
-        }
     }
 }
 

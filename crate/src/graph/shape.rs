@@ -2,17 +2,14 @@
 //! parameter, so a lying file is rejected by arithmetic on its header, not by a panic deep
 //! inside a GPU kernel.
 
-use super::{Graph, Interpolation, Op};
+use super::ops::{Infer, Op};
+use super::Graph;
 use crate::error::{Error, Result};
 
 /// Bounds that keep a hostile header from asking for absurd work or memory.
 const MAX_NODES: usize = 4096;
 const MAX_CHANNELS: usize = 4096;
-const MAX_KERNEL: usize = 15;
-const MAX_FACTOR: usize = 8;
 const MAX_PARAMS: usize = 1 << 28;
-/// Inputs of one addition or concatenation (dense blocks concatenate a few dozen).
-const MAX_FAN_IN: usize = 256;
 /// Work per input pixel: 25 times the default model's 2.6 M.
 const MAX_MACS_PER_PIXEL: u64 = 1 << 26;
 /// Input pixels one output pixel may depend on, each way: every tile and patch window
@@ -64,22 +61,19 @@ impl Analysis {
     }
 
     /// Multiply-accumulates of a `width` x `height` input run with `drop` cropped
-    /// (see [`Analysis::crops`]), from each convolution's own MACs per pixel.
+    /// (see [`Analysis::crops`]), from each operator's own MACs per pixel.
     pub fn macs(&self, graph: &Graph, width: usize, height: usize, drop: Sides) -> u64 {
         let crops = self.crops(drop);
         graph
             .nodes
             .iter()
             .enumerate()
-            .map(|(id, node)| match &node.op {
-                Op::Conv2d { in_channels, out_channels, kernel, .. } => {
-                    let sc = self.shapes[id].scale;
-                    let c = crops[id];
-                    let w = (width * sc).saturating_sub(c[0] + c[2]) as u64;
-                    let h = (height * sc).saturating_sub(c[1] + c[3]) as u64;
-                    w * h * (in_channels * out_channels * kernel[0] * kernel[1]) as u64
-                }
-                _ => 0,
+            .map(|(id, node)| {
+                let sc = self.shapes[id].scale;
+                let c = crops[id];
+                let w = (width * sc).saturating_sub(c[0] + c[2]) as u64;
+                let h = (height * sc).saturating_sub(c[1] + c[3]) as u64;
+                w * h * node.op.operator().macs_per_pixel()
             })
             .sum()
     }
@@ -114,129 +108,42 @@ impl Graph {
         let mut macs = 0u64;
         let mut inputs_seen = 0;
         for (id, node) in self.nodes.iter().enumerate() {
+            let op = node.op.operator();
             for &i in &node.inputs {
                 if i >= id {
                     return Err(bad(self, id, format!("reads node {i}, which does not come before it")));
                 }
                 last_use[i] = id;
             }
-            let arity = |n: usize| -> Result<()> {
-                if node.inputs.len() == n {
-                    Ok(())
-                } else {
-                    Err(bad(self, id, format!("{} takes {n} input(s), got {}", node.op.kind(), node.inputs.len())))
-                }
+            let arity = op.inputs();
+            if !arity.contains(&node.inputs.len()) {
+                let takes = match (arity.start(), arity.end()) {
+                    (a, b) if a == b => format!("{a} input(s)"),
+                    (a, b) => format!("{a} to {b} inputs"),
+                };
+                return Err(bad(self, id, format!("{} takes {takes}, got {}", op.kind(), node.inputs.len())));
+            }
+            inputs_seen += usize::from(matches!(node.op, Op::Input(_)));
+            let inputs: Vec<NodeShape> = node.inputs.iter().map(|&i| shapes[i]).collect();
+            if inputs.iter().any(|s| s.scale != inputs[0].scale) {
+                return Err(bad(self, id, "inputs have different resolutions"));
+            }
+            let param = |p: usize| -> std::result::Result<&[usize], String> {
+                self.params.get(p).map(|s| s.shape.as_slice()).ok_or_else(|| format!("names parameter {p}, which does not exist"))
             };
-            let first = node.inputs.first().map(|&i| (shapes[i], reach[i]));
-            let param_shape = |p: usize| -> Result<&[usize]> {
-                self.params
-                    .get(p)
-                    .map(|s| s.shape.as_slice())
-                    .ok_or_else(|| bad(self, id, format!("names parameter {p}, which does not exist")))
-            };
-            let (shape, r) = match &node.op {
-                Op::Input => {
-                    arity(0)?;
-                    inputs_seen += 1;
-                    (NodeShape { channels: 3, scale: 1 }, 0.0)
-                }
-                Op::Conv2d { in_channels, out_channels, kernel, weight, bias } => {
-                    arity(1)?;
-                    let (s, r) = first.expect("arity checked");
-                    if s.channels != *in_channels {
-                        return Err(bad(self, id, format!("expects {in_channels} input channels, gets {}", s.channels)));
-                    }
-                    if *out_channels == 0 || *out_channels > MAX_CHANNELS {
-                        return Err(bad(self, id, format!("{out_channels} output channels is out of range")));
-                    }
-                    if kernel.iter().any(|&k| k % 2 == 0 || k > MAX_KERNEL) {
-                        return Err(bad(self, id, format!("kernel {kernel:?} must be odd and at most {MAX_KERNEL}")));
-                    }
-                    let want = [*out_channels, *in_channels, kernel[0], kernel[1]];
-                    if param_shape(*weight)? != want {
-                        return Err(bad(self, id, format!("weight shape {:?} should be {want:?}", param_shape(*weight)?)));
-                    }
-                    if let Some(b) = bias
-                        && param_shape(*b)? != [*out_channels] {
-                            return Err(bad(self, id, format!("bias shape {:?} should be [{out_channels}]", param_shape(*b)?)));
-                        }
-                    let pixels = (s.scale * s.scale) as u64;
-                    macs += (*in_channels * *out_channels * kernel[0] * kernel[1]) as u64 * pixels;
-                    if macs > MAX_MACS_PER_PIXEL {
-                        return Err(bad(self, id, format!("the network needs more than {MAX_MACS_PER_PIXEL} multiply-adds per input pixel")));
-                    }
-                    let radius = (kernel[0].max(kernel[1]) / 2) as f64 / s.scale as f64;
-                    (NodeShape { channels: *out_channels, scale: s.scale }, r + radius)
-                }
-                Op::Affine { scale, shift } if !(scale.is_finite() && shift.is_finite()) => {
-                    // JSON has no infinity: `1e39` reads as an f32 infinity, which poisons
-                    // every pixel and writes back as `null` (fuzzing).
-                    return Err(bad(self, id, format!("affine scale {scale} and shift {shift} must be finite")));
-                }
-                Op::Relu | Op::Tanh | Op::Affine { .. } => {
-                    arity(1)?;
-                    let (s, r) = first.expect("arity checked");
-                    (s, r)
-                }
-                Op::Prelu { alpha } => {
-                    arity(1)?;
-                    let (s, r) = first.expect("arity checked");
-                    if param_shape(*alpha)? != [s.channels] {
-                        return Err(bad(self, id, format!("alpha must have {} values", s.channels)));
-                    }
-                    (s, r)
-                }
-                Op::Add | Op::Concat => {
-                    if !(2..=MAX_FAN_IN).contains(&node.inputs.len()) {
-                        return Err(bad(self, id, format!("{} takes 2 to {MAX_FAN_IN} inputs, got {}", node.op.kind(), node.inputs.len())));
-                    }
-                    let s0 = shapes[node.inputs[0]];
-                    let mut channels = 0;
-                    let mut r = 0.0f64;
-                    for &i in &node.inputs {
-                        let s = shapes[i];
-                        if s.scale != s0.scale {
-                            return Err(bad(self, id, "inputs have different resolutions"));
-                        }
-                        if matches!(node.op, Op::Add) && s.channels != s0.channels {
-                            return Err(bad(self, id, format!("adds {} and {} channels", s0.channels, s.channels)));
-                        }
-                        channels += s.channels;
-                        r = r.max(reach[i]);
-                    }
-                    let channels = if matches!(node.op, Op::Add) { s0.channels } else { channels };
-                    if channels > MAX_CHANNELS {
-                        return Err(bad(self, id, format!("{channels} channels is too many")));
-                    }
-                    (NodeShape { channels, scale: s0.scale }, r)
-                }
-                Op::PixelShuffle { factor } => {
-                    arity(1)?;
-                    let (s, r) = first.expect("arity checked");
-                    if !(2..=MAX_FACTOR).contains(factor) || s.channels % (factor * factor) != 0 {
-                        return Err(bad(self, id, format!("cannot shuffle {} channels by {factor}", s.channels)));
-                    }
-                    let shape = NodeShape { channels: s.channels / (factor * factor), scale: s.scale * factor };
-                    // Each output pixel reads exactly one input pixel.
-                    (shape, r)
-                }
-                Op::Upsample { factor, mode } => {
-                    arity(1)?;
-                    let (s, r) = first.expect("arity checked");
-                    if !(2..=MAX_FACTOR).contains(factor) {
-                        return Err(bad(self, id, format!("upsampling factor {factor} is out of range")));
-                    }
-                    // Bicubic reads two pixels either side; nearest reads the one it copies.
-                    let taps = match mode {
-                        Interpolation::Nearest => 0.0,
-                        Interpolation::Bicubic => 2.0,
-                    };
-                    (NodeShape { channels: s.channels, scale: s.scale * factor }, r + taps / s.scale as f64)
-                }
-            };
+            let shape = op.infer(&Infer { inputs: &inputs, param: &param }).map_err(|e| bad(self, id, e))?;
+            if shape.channels == 0 || shape.channels > MAX_CHANNELS {
+                return Err(bad(self, id, format!("{} channels is out of range", shape.channels)));
+            }
             if shape.scale > 64 {
                 return Err(bad(self, id, "resolution grows beyond 64x"));
             }
+            macs = macs.saturating_add(op.macs_per_pixel().saturating_mul((shape.scale * shape.scale) as u64));
+            if macs > MAX_MACS_PER_PIXEL {
+                return Err(bad(self, id, format!("the network needs more than {MAX_MACS_PER_PIXEL} multiply-adds per input pixel")));
+            }
+            let input_scale = inputs.first().map_or(1, |s| s.scale) as f64;
+            let r = node.inputs.iter().map(|&i| reach[i]).fold(0.0, f64::max) + op.halo() as f64 / input_scale;
             shapes.push(shape);
             reach.push(r);
         }
@@ -244,16 +151,7 @@ impl Graph {
         // the work cap above also bounds the weights a file makes us hold.
         let mut used = vec![false; self.params.len()];
         for node in &self.nodes {
-            match &node.op {
-                Op::Conv2d { weight, bias, .. } => {
-                    used[*weight] = true;
-                    if let Some(b) = bias {
-                        used[*b] = true;
-                    }
-                }
-                Op::Prelu { alpha } => used[*alpha] = true,
-                _ => {}
-            }
+            node.op.operator().params().iter().for_each(|p| used[p.id] = true);
         }
         if let Some(p) = used.iter().position(|u| !u) {
             return Err(Error::model(format!("parameter `{}` is read by no node", self.params[p].name)));
@@ -277,12 +175,8 @@ impl Graph {
         // Backwards: a node's distance to the output is the longest way through its readers.
         let mut to_output = vec![0usize; self.nodes.len()];
         for (id, node) in self.nodes.iter().enumerate().rev() {
-            let unit = |scale: usize| (out.scale / scale.max(1)).max(1);
-            let own = match &node.op {
-                Op::Conv2d { kernel, .. } => kernel[0].max(kernel[1]) / 2 * unit(shapes[id].scale),
-                Op::Upsample { factor, mode: Interpolation::Bicubic } => 2 * unit(shapes[id].scale / factor),
-                _ => 0,
-            };
+            let input_scale = node.inputs.first().map_or(1, |&i| shapes[i].scale);
+            let own = node.op.operator().halo() * (out.scale / input_scale.max(1)).max(1);
             for &i in &node.inputs {
                 to_output[i] = to_output[i].max(to_output[id] + own);
             }
@@ -370,7 +264,7 @@ mod tests {
         let x = b.input();
         let y = b.relu("r", x);
         let mut g = b.finish(y);
-        g.nodes[1].op = Op::Add;
+        g.nodes[1].op = Op::Add(crate::graph::ops::Add {});
         g.nodes[1].inputs = vec![0; 300];
         assert!(g.analyze().unwrap_err().to_string().contains("2 to 256 inputs, got 300"));
         // 80 convolutions of 15x15 kernels reach 80 * 7 = 560 pixels each way.
@@ -401,7 +295,7 @@ mod tests {
         let x = b.input();
         let y = b.affine("a", x, 1.0, 0.0);
         let mut g = b.finish(y);
-        g.nodes[1].op = Op::Affine { scale: f32::INFINITY, shift: 0.0 };
+        g.nodes[1].op = Op::Affine(crate::graph::ops::Affine { scale: f32::INFINITY, shift: 0.0 });
         assert!(g.analyze().unwrap_err().to_string().contains("must be finite"), "{:?}", g.analyze().err());
         // Two parameters of one name.
         let mut b = GraphBuilder::new();

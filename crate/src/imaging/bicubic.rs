@@ -1,5 +1,5 @@
 //! The project's one bicubic convention, used to make every LR image and every bicubic
-//! baseline, on the CPU here and on the GPU in [`crate::ops::resize`]:
+//! baseline, on the CPU here and on the GPU in [`crate::graph::ops::Upsample`]:
 //!
 //! - Keys' cubic kernel with a = -0.5 (MATLAB's `imresize`, the SR field's convention);
 //! - pixel-centre alignment: output pixel `o` samples input position `(o + 0.5) / s - 0.5`;

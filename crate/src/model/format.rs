@@ -317,7 +317,7 @@ mod tests {
         // A header whose graph lies about a shape: it parses, and the check against the
         // tensors catches it before any value is read.
         let mut lying = m.clone();
-        let crate::graph::Op::Conv2d { kernel, .. } = &mut lying.graph.nodes[1].op else { panic!() };
+        let crate::graph::Op::Conv2d(crate::graph::ops::Conv2d { kernel, .. }) = &mut lying.graph.nodes[1].op else { panic!() };
         *kernel = [5, 5];
         lying.graph.params[0].shape = vec![64, 3, 5, 5];
         let le: Vec<Vec<u8>> = m.values.iter().map(|v| v.iter().flat_map(|x| x.to_le_bytes()).collect()).collect();

@@ -1,6 +1,7 @@
 //! Writes a model as ONNX, so a network trained, overfitted or pruned here runs in other
 //! runtimes (ONNX Runtime Web among them, which the peer benchmark compares against).
-//! Every node maps to one or two standard operators of opset 17; the file takes and
+//! Every node maps to the standard operators of opset 17 its operator names
+//! ([`crate::graph::Operator::onnx`]); the file takes and
 //! gives RGB in [0, 1] as `[n, 3, h, w]`, like the graph, with height and width free.
 //!
 //! The messages are the few of `onnx.proto` a model file needs, declared with prost's
@@ -10,7 +11,7 @@ use prost::Message;
 
 use super::ModelFile;
 use crate::error::{Error, Result};
-use crate::graph::{Interpolation, Op};
+use crate::graph::ops::{OnnxAttribute, OnnxInput};
 
 /// The opset the operators below are written against (DepthToSpace's CRD mode, Resize's
 /// cubic coefficient and Sum all date from 13 or earlier).
@@ -146,20 +147,14 @@ pub struct Dimension {
     pub dim_param: Option<String>,
 }
 
-fn ints(name: &str, v: &[usize]) -> AttributeProto {
-    AttributeProto { name: name.into(), ints: v.iter().map(|&x| x as i64).collect(), r#type: 7, ..Default::default() }
-}
-
-fn int(name: &str, v: i64) -> AttributeProto {
-    AttributeProto { name: name.into(), i: v, r#type: 2, ..Default::default() }
-}
-
-fn float(name: &str, v: f32) -> AttributeProto {
-    AttributeProto { name: name.into(), f: v, r#type: 1, ..Default::default() }
-}
-
-fn string(name: &str, v: &str) -> AttributeProto {
-    AttributeProto { name: name.into(), s: v.as_bytes().to_vec(), r#type: 3, ..Default::default() }
+fn attribute(name: &str, value: OnnxAttribute) -> AttributeProto {
+    let a = AttributeProto { name: name.into(), ..Default::default() };
+    match value {
+        OnnxAttribute::Float(f) => AttributeProto { f, r#type: 1, ..a },
+        OnnxAttribute::Int(i) => AttributeProto { i, r#type: 2, ..a },
+        OnnxAttribute::Text(s) => AttributeProto { s: s.as_bytes().to_vec(), r#type: 3, ..a },
+        OnnxAttribute::Ints(ints) => AttributeProto { ints, r#type: 7, ..a },
+    }
 }
 
 fn tensor(name: String, dims: &[usize], values: &[f32]) -> TensorProto {
@@ -194,82 +189,39 @@ pub fn to_proto(model: &ModelFile) -> Result<ModelProto> {
     let mut inits = Vec::new();
     // A value per graph node; the output node's value is the graph's output.
     let value = |id: usize| if id == graph.output { "output".to_string() } else { format!("v{id}:{}", graph.nodes[id].name) };
-    let mut input_name = None;
     for (id, node) in graph.nodes.iter().enumerate() {
         let out = value(id);
-        let args: Vec<String> = node.inputs.iter().map(|&i| value(i)).collect();
-        // Node names are unique in ONNX: a graph node written as two operators names the
-        // first by its output.
-        let mut op = |op_type: &str, input: Vec<String>, output: String, attribute: Vec<AttributeProto>| {
-            let name = if output == value(id) { node.name.clone() } else { output.clone() };
-            nodes.push(NodeProto { input, output: vec![output], name, op_type: op_type.into(), attribute });
-        };
-        match &node.op {
-            Op::Input => {
-                if input_name.is_some() {
-                    return Err(Error::model("ONNX export: the graph has two inputs"));
+        // A node without inputs reads the graph's input.
+        let args: Vec<String> = if node.inputs.is_empty() { vec!["input".into()] } else { node.inputs.iter().map(|&i| value(i)).collect() };
+        let ops = node.op.operator().onnx(args.len(), graph);
+        let last = ops.len().saturating_sub(1);
+        let mut previous = String::new();
+        for (k, op) in ops.into_iter().enumerate() {
+            // Node names are unique in ONNX: a graph node written as several operators
+            // names the others by their outputs.
+            let (output, name) = if k == last { (out.clone(), node.name.clone()) } else { (format!("{out}/{k}"), format!("{out}/{k}")) };
+            let mut input = Vec::with_capacity(op.inputs.len());
+            for i in op.inputs {
+                match i {
+                    OnnxInput::Arg(k) => input.push(args.get(k).cloned().ok_or_else(|| Error::model(format!("ONNX export: `{}` has no input {k}", node.name)))?),
+                    OnnxInput::Args => input.extend(args.iter().cloned()),
+                    OnnxInput::Param(p, dims) => {
+                        let spec = &graph.params[p];
+                        inits.push(tensor(spec.name.clone(), dims.as_deref().unwrap_or(&spec.shape), &model.values[p]));
+                        input.push(spec.name.clone());
+                    }
+                    OnnxInput::Constant { name, dims, values } => {
+                        let name = format!("{}.{name}", node.name);
+                        inits.push(tensor(name.clone(), &dims, &values));
+                        input.push(name);
+                    }
+                    OnnxInput::Previous => input.push(previous.clone()),
+                    OnnxInput::Absent => input.push(String::new()),
                 }
-                // The input is a value of its own; an identity names it as the node.
-                input_name = Some("input".to_string());
-                op("Identity", vec!["input".into()], out, vec![]);
             }
-            Op::Conv2d { out_channels, in_channels, kernel, weight, bias } => {
-                let w = graph.params[*weight].name.clone();
-                inits.push(tensor(w.clone(), &[*out_channels, *in_channels, kernel[0], kernel[1]], &model.values[*weight]));
-                let mut input = vec![args[0].clone(), w];
-                if let Some(b) = bias {
-                    let name = graph.params[*b].name.clone();
-                    inits.push(tensor(name.clone(), &[*out_channels], &model.values[*b]));
-                    input.push(name);
-                }
-                let (ph, pw) = (kernel[0] / 2, kernel[1] / 2);
-                op("Conv", input, out, vec![ints("kernel_shape", kernel), ints("pads", &[ph, pw, ph, pw]), ints("strides", &[1, 1])]);
-            }
-            Op::Relu => op("Relu", args, out, vec![]),
-            Op::Tanh => op("Tanh", args, out, vec![]),
-            Op::Prelu { alpha } => {
-                // One slope per channel, broadcast over [n, c, h, w] as [c, 1, 1].
-                let name = graph.params[*alpha].name.clone();
-                let a = &model.values[*alpha];
-                inits.push(tensor(name.clone(), &[a.len(), 1, 1], a));
-                op("PRelu", vec![args[0].clone(), name], out, vec![]);
-            }
-            Op::Add if args.len() == 2 => op("Add", args, out, vec![]),
-            Op::Add => op("Sum", args, out, vec![]),
-            Op::Concat => op("Concat", args, out, vec![int("axis", 1)]),
-            Op::PixelShuffle { factor } => {
-                // ticketsr's pixel shuffle reads channel c*r*r + i*r + j: DepthToSpace's CRD order.
-                op("DepthToSpace", args, out, vec![int("blocksize", *factor as i64), string("mode", "CRD")]);
-            }
-            Op::Upsample { factor, mode } => {
-                let scales = format!("{}.scales", node.name);
-                let f = *factor as f32;
-                inits.push(tensor(scales.clone(), &[4], &[1.0, 1.0, f, f]));
-                let attrs = match mode {
-                    // Output pixel y copies input pixel floor(y / f).
-                    Interpolation::Nearest => vec![
-                        string("mode", "nearest"),
-                        string("coordinate_transformation_mode", "asymmetric"),
-                        string("nearest_mode", "floor"),
-                    ],
-                    // The project's bicubic: Keys a = -0.5, pixel-centre aligned, edges replicated.
-                    Interpolation::Bicubic => vec![
-                        string("mode", "cubic"),
-                        string("coordinate_transformation_mode", "half_pixel"),
-                        float("cubic_coeff_a", -0.5),
-                        int("exclude_outside", 0),
-                    ],
-                };
-                op("Resize", vec![args[0].clone(), String::new(), scales], out, attrs);
-            }
-            Op::Affine { scale, shift } => {
-                let (s, b) = (format!("{}.scale", node.name), format!("{}.shift", node.name));
-                inits.push(tensor(s.clone(), &[], &[*scale]));
-                inits.push(tensor(b.clone(), &[], &[*shift]));
-                let scaled = format!("{out}/scaled");
-                op("Mul", vec![args[0].clone(), s], scaled.clone(), vec![]);
-                op("Add", vec![scaled, b], out, vec![]);
-            }
+            let attribute = op.attributes.into_iter().map(|(name, a)| attribute(name, a)).collect();
+            nodes.push(NodeProto { input, output: vec![output.clone()], name, op_type: op.op_type.into(), attribute });
+            previous = output;
         }
     }
     let s = analysis.scale.to_string();
@@ -301,7 +253,7 @@ pub fn to_bytes(model: &ModelFile) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::GraphBuilder;
+    use crate::graph::{GraphBuilder, Interpolation};
     use crate::model::{ModelInfo, init::random_values, wdsr};
 
     fn decode(model: &ModelFile) -> ModelProto {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::coupling::Coupling;
 use crate::error::{Error, Result};
+use crate::graph::ops::Conv2d;
 use crate::graph::{NodeId, Op};
 use crate::model::ModelFile;
 
@@ -93,9 +94,9 @@ impl ChannelConfig {
 /// Each convolution's output channels with its filter (input channels x taps) flattened.
 fn filters(model: &ModelFile, node: NodeId) -> Option<(&[f32], usize)> {
     match model.graph.nodes[node].op {
-        Op::Conv2d { out_channels, weight, .. } => {
-            let w = &model.values[weight];
-            Some((w.as_slice(), w.len() / out_channels))
+        Op::Conv2d(ref conv) => {
+            let w = &model.values[conv.weight];
+            Some((w.as_slice(), conv.filter_len()))
         }
         _ => None,
     }
@@ -207,29 +208,12 @@ pub fn kept(coupling: &Coupling, removed: &[bool]) -> Vec<Vec<usize>> {
 /// from the borders every value is a per-channel constant; after an inner pixel shuffle,
 /// the mean over the sub-pixel positions).
 fn flat_grey(model: &ModelFile) -> Vec<Vec<f64>> {
+    let grey = [0.5; 3];
     let mut values: Vec<Vec<f64>> = Vec::with_capacity(model.graph.nodes.len());
     for node in &model.graph.nodes {
-        let arg = |k: usize| values[node.inputs[k]].clone();
-        let v = match &node.op {
-            Op::Input => vec![0.5; 3],
-            Op::Conv2d { in_channels, out_channels, kernel, weight, bias } => {
-                let (x, taps, w) = (arg(0), kernel[0] * kernel[1], &model.values[*weight]);
-                (0..*out_channels)
-                    .map(|o| {
-                        let b = bias.map_or(0.0, |b| model.values[b][o] as f64);
-                        b + (0..*in_channels).map(|i| x[i] * w[(o * in_channels + i) * taps..][..taps].iter().map(|&v| v as f64).sum::<f64>()).sum::<f64>()
-                    })
-                    .collect()
-            }
-            Op::Relu => arg(0).into_iter().map(|v| v.max(0.0)).collect(),
-            Op::Prelu { alpha } => arg(0).into_iter().zip(&model.values[*alpha]).map(|(v, &a)| if v < 0.0 { v * a as f64 } else { v }).collect(),
-            Op::Tanh => arg(0).into_iter().map(f64::tanh).collect(),
-            Op::Affine { scale, shift } => arg(0).into_iter().map(|v| v * *scale as f64 + *shift as f64).collect(),
-            Op::Upsample { .. } => arg(0),
-            Op::Add => (1..node.inputs.len()).fold(arg(0), |acc, k| acc.iter().zip(arg(k)).map(|(a, b)| a + b).collect()),
-            Op::Concat => (0..node.inputs.len()).flat_map(arg).collect(),
-            Op::PixelShuffle { factor } => arg(0).chunks(factor * factor).map(|c| c.iter().sum::<f64>() / c.len() as f64).collect(),
-        };
+        // The input node (which reads no node) reads the grey image.
+        let args: Vec<&[f64]> = if node.inputs.is_empty() { vec![&grey] } else { node.inputs.iter().map(|&i| values[i].as_slice()).collect() };
+        let v = node.op.operator().flat(&args, &model.values);
         values.push(v);
     }
     values
@@ -248,37 +232,32 @@ pub fn slice(model: &ModelFile, coupling: &Coupling, removed: &[bool]) -> Result
     let constant = flat_grey(model);
     let mut out = model.clone();
     for (id, node) in model.graph.nodes.iter().enumerate() {
-        match node.op {
-            Op::Conv2d { in_channels, kernel, weight, bias, .. } => {
-                let (ko, ki) = (&keep[id], &keep[node.inputs[0]]);
-                if ko.is_empty() {
-                    return Err(Error::InvalidArgument(format!("pruning would remove every channel of `{}`", node.name)));
-                }
-                let taps = kernel[0] * kernel[1];
-                let w = &model.values[weight];
-                if let Some(b) = bias {
-                    let input = &constant[node.inputs[0]];
-                    let gone: Vec<usize> = (0..in_channels).filter(|i| !ki.contains(i)).collect();
-                    for (o, v) in out.values[b].iter_mut().enumerate() {
-                        let shift: f64 = gone.iter().map(|&i| input[i] * w[(o * in_channels + i) * taps..][..taps].iter().map(|&v| v as f64).sum::<f64>()).sum();
-                        *v += shift as f32;
-                    }
-                }
-                out.values[weight] =
-                    ko.iter().flat_map(|&o| ki.iter().flat_map(move |&i| &w[(o * in_channels + i) * taps..][..taps])).copied().collect();
-                out.graph.params[weight].shape = vec![ko.len(), ki.len(), kernel[0], kernel[1]];
-                if let Some(b) = bias {
-                    out.values[b] = ko.iter().map(|&o| out.values[b][o]).collect();
-                    out.graph.params[b].shape = vec![ko.len()];
-                }
-                out.graph.nodes[id].op = Op::Conv2d { in_channels: ki.len(), out_channels: ko.len(), kernel, weight, bias };
+        let (ko, ki) = (&keep[id], node.inputs.first().map_or(&keep[id], |&i| &keep[i]));
+        if let Op::Conv2d(conv) = &node.op {
+            if ko.is_empty() {
+                return Err(Error::InvalidArgument(format!("pruning would remove every channel of `{}`", node.name)));
             }
-            Op::Prelu { alpha } => {
-                out.values[alpha] = keep[id].iter().map(|&c| model.values[alpha][c]).collect();
-                out.graph.params[alpha].shape = vec![keep[id].len()];
+            if let Some(b) = conv.bias {
+                let (taps, w, input) = (conv.kernel[0] * conv.kernel[1], &model.values[conv.weight], &constant[node.inputs[0]]);
+                let gone: Vec<usize> = (0..conv.in_channels).filter(|i| !ki.contains(i)).collect();
+                for (o, v) in out.values[b].iter_mut().enumerate() {
+                    let shift: f64 = gone.iter().map(|&i| input[i] * w[(o * conv.in_channels + i) * taps..][..taps].iter().map(|&v| v as f64).sum::<f64>()).sum();
+                    *v += shift as f32;
+                }
             }
-            _ => {}
         }
+        // Every parameter loses the entries of removed channels along the axes that
+        // follow them, and the operator takes its new channel counts.
+        for p in node.op.operator().params() {
+            let shape = &model.graph.params[p.id].shape;
+            let axes = [(p.output_axis, ko), (p.input_axis, ki)];
+            let kept: Vec<Vec<usize>> = (0..shape.len())
+                .map(|a| axes.iter().find(|(axis, _)| *axis == Some(a)).map_or_else(|| (0..shape[a]).collect(), |(_, k)| k.to_vec()))
+                .collect();
+            out.values[p.id] = gather(&out.values[p.id], shape, &kept);
+            out.graph.params[p.id].shape = kept.iter().map(Vec::len).collect();
+        }
+        out.graph.nodes[id].op.operator_mut().set_channels(ki.len(), ko.len());
     }
     // Sliced parameters still lie on their uint8 grid and stay a byte per value; biases
     // that took a removed channel's constant do not.
@@ -287,6 +266,20 @@ pub fn slice(model: &ModelFile, coupling: &Coupling, removed: &[bool]) -> Result
     out.grids.retain(|name, grid| by_name.get(name.as_str()).is_some_and(|&i| grid.codes(&values[i]).is_some()));
     out.validate()?;
     Ok(out)
+}
+
+/// The entries of a row-major tensor of `shape` at the `kept` indices of each axis.
+fn gather(values: &[f32], shape: &[usize], kept: &[Vec<usize>]) -> Vec<f32> {
+    let mut out = Vec::with_capacity(kept.iter().map(Vec::len).product());
+    let strides: Vec<usize> = (0..shape.len()).map(|a| shape[a + 1..].iter().product()).collect();
+    fn walk(values: &[f32], strides: &[usize], kept: &[Vec<usize>], at: usize, out: &mut Vec<f32>) {
+        match kept.split_first() {
+            None => out.push(values[at]),
+            Some((first, rest)) => first.iter().for_each(|&i| walk(values, &strides[1..], rest, at + i * strides[0], out)),
+        }
+    }
+    walk(values, &strides, kept, 0, &mut out);
+    out
 }
 
 /// Multipliers (0 or 1, per parameter; `None` = all kept) that silence the `removed`
@@ -299,7 +292,7 @@ pub fn masks(model: &ModelFile, coupling: &Coupling, removed: &[bool]) -> Vec<Op
             continue;
         }
         for &(node, c) in producers {
-            if let Op::Conv2d { out_channels, weight, bias, .. } = model.graph.nodes[node].op {
+            if let Op::Conv2d(Conv2d { out_channels, weight, bias, .. }) = model.graph.nodes[node].op {
                 let len = model.values[weight].len() / out_channels;
                 let w = masks[weight].get_or_insert_with(|| vec![1.0; model.values[weight].len()]);
                 w[c * len..][..len].fill(0.0);
@@ -395,7 +388,7 @@ mod tests {
         let coupling = Coupling::of(&m.graph).unwrap();
         let mut removed = vec![false; coupling.classes()];
         let node = m.graph.nodes.iter().position(|n| n.name == "body.1.body.0").unwrap();
-        let Op::Conv2d { weight, bias: Some(bias), .. } = m.graph.nodes[node].op else { panic!() };
+        let Op::Conv2d(Conv2d { weight, bias: Some(bias), .. }) = m.graph.nodes[node].op else { panic!() };
         let len = m.values[weight].len() / 16;
         for c in [2, 9] {
             m.values[weight][c * len..][..len].fill(0.0);

@@ -8,6 +8,7 @@
 //! through the last pixel shuffle the `3 r^2` channels before it) are fixed.
 
 use crate::error::Result;
+use crate::graph::ops::Channels;
 use crate::graph::{Graph, NodeId, Op};
 
 /// The channel classes of a graph.
@@ -54,31 +55,34 @@ impl Coupling {
         let mut uf = UnionFind((0..total).collect());
         for (id, node) in graph.nodes.iter().enumerate() {
             let n = shapes[id].channels;
-            match &node.op {
-                Op::Input | Op::Conv2d { .. } => {}
-                Op::Relu | Op::Prelu { .. } | Op::Tanh | Op::Affine { .. } | Op::Upsample { .. } | Op::Add => {
+            match node.op.operator().channels() {
+                Channels::Own => {}
+                Channels::Same => {
                     for &i in &node.inputs {
                         (0..n).for_each(|c| uf.union(slot(id, c), slot(i, c)));
                     }
                 }
-                Op::Concat => {
+                Channels::Concatenated => {
                     let mut at = 0;
                     for &i in &node.inputs {
                         (0..shapes[i].channels).for_each(|c| uf.union(slot(id, at + c), slot(i, c)));
                         at += shapes[i].channels;
                     }
                 }
-                Op::PixelShuffle { factor } => {
-                    let rr = factor * factor;
-                    for c in 0..n {
-                        (0..rr).for_each(|k| uf.union(slot(id, c), slot(node.inputs[0], c * rr + k)));
+                Channels::Grouped { size, contiguous } => {
+                    let source = |c: usize, k: usize| if contiguous { c * size + k } else { k * n + c };
+                    for &i in &node.inputs {
+                        for c in 0..n {
+                            (0..size).for_each(|k| uf.union(slot(id, c), slot(i, source(c, k))));
+                        }
                     }
                 }
             }
         }
         let mut fixed = vec![false; total];
         for (id, node) in graph.nodes.iter().enumerate() {
-            if matches!(node.op, Op::Input) || id == graph.output {
+            // The network's input (a node that reads no node) and output are RGB.
+            if node.inputs.is_empty() || id == graph.output {
                 (0..shapes[id].channels).for_each(|c| fixed[uf.find(slot(id, c))] = true);
             }
         }
@@ -86,8 +90,8 @@ impl Coupling {
         let mut class_of_root = vec![None; total];
         let (mut producers, mut layer_of) = (Vec::new(), Vec::new());
         for (id, node) in graph.nodes.iter().enumerate() {
-            if let Op::Conv2d { out_channels, .. } = node.op {
-                for c in 0..out_channels {
+            if let Op::Conv2d(conv) = &node.op {
+                for c in 0..conv.out_channels {
                     let root = uf.find(slot(id, c));
                     if fixed[root] {
                         continue;

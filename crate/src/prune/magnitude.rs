@@ -25,7 +25,7 @@ fn conv_weights(model: &ModelFile) -> Vec<(usize, usize, usize)> {
         .nodes
         .iter()
         .filter_map(|n| match &n.op {
-            Op::Conv2d { in_channels, kernel, weight, .. } => Some((*weight, *in_channels, kernel[0] * kernel[1])),
+            Op::Conv2d(conv) => Some((conv.weight, conv.in_channels, conv.kernel[0] * conv.kernel[1])),
             _ => None,
         })
         .collect()

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::graph::Op;
+use crate::graph::ops::Conv2d;
 use crate::model::ModelFile;
 use channel::ChannelConfig;
 use magnitude::Scope;
@@ -64,9 +65,9 @@ pub fn layers(original: &ModelFile, pruned: &ModelFile) -> Vec<Layer> {
         .nodes
         .iter()
         .filter_map(|node| {
-            let Op::Conv2d { out_channels, weight, .. } = node.op else { return None };
+            let Op::Conv2d(Conv2d { out_channels, weight, .. }) = node.op else { return None };
             let before = original.graph.nodes.iter().find_map(|n| match n.op {
-                Op::Conv2d { out_channels, .. } if n.name == node.name => Some(out_channels),
+                Op::Conv2d(Conv2d { out_channels, .. }) if n.name == node.name => Some(out_channels),
                 _ => None,
             });
             let w = &pruned.values[weight];

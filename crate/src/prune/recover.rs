@@ -7,6 +7,7 @@ use super::coupling::Coupling;
 use super::magnitude::{self, Scope};
 use crate::error::Result;
 use crate::graph::Op;
+use crate::graph::ops::Conv2d;
 use crate::model::ModelFile;
 use crate::train::data::PatchPairs;
 use crate::train::{StepReport, TrainConfig, Trainer};
@@ -29,7 +30,7 @@ pub struct Recovery<'a> {
 pub fn zero_masks(model: &ModelFile) -> Vec<Option<Vec<f32>>> {
     let mut masks = vec![None; model.values.len()];
     for node in &model.graph.nodes {
-        if let Op::Conv2d { weight, .. } = node.op {
+        if let Op::Conv2d(Conv2d { weight, .. }) = node.op {
             let w = &model.values[weight];
             if w.contains(&0.0) {
                 masks[weight] = Some(w.iter().map(|v| if *v == 0.0 { 0.0 } else { 1.0 }).collect());

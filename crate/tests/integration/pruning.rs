@@ -40,13 +40,13 @@ fn coupled_channels_are_removed_together_in_every_bundled_graph() {
                 let at = |k: usize| &keep[node.inputs[k]];
                 match &node.op {
                     // Element-wise: the same channels on both sides; an add: in every input.
-                    Op::Relu | Op::Prelu { .. } | Op::Tanh | Op::Affine { .. } | Op::Upsample { .. } | Op::Add => {
+                    Op::Relu(_) | Op::Prelu(_) | Op::Tanh(_) | Op::Affine(_) | Op::Upsample(_) | Op::Add(_) => {
                         for k in 0..node.inputs.len() {
                             assert_eq!(at(k), &keep[id], "{name}: `{}` input {k}", node.name);
                         }
                     }
                     // A concat keeps each input's channels at its offset.
-                    Op::Concat => {
+                    Op::Concat(_) => {
                         let mut offset = 0;
                         let mut expect = Vec::new();
                         for k in 0..node.inputs.len() {
@@ -56,12 +56,12 @@ fn coupled_channels_are_removed_together_in_every_bundled_graph() {
                         assert_eq!(expect, keep[id], "{name}: `{}`", node.name);
                     }
                     // A pixel shuffle keeps whole groups of r^2 input channels.
-                    Op::PixelShuffle { factor } => {
-                        let rr = factor * factor;
+                    Op::PixelShuffle(shuffle) => {
+                        let rr = shuffle.factor * shuffle.factor;
                         let expect: Vec<usize> = keep[id].iter().flat_map(|c| c * rr..(c + 1) * rr).collect();
                         assert_eq!(at(0), &expect, "{name}: `{}`", node.name);
                     }
-                    Op::Input | Op::Conv2d { .. } => {}
+                    Op::Input(_) | Op::Conv2d(_) => {}
                 }
             }
             // The RGB input and output are never cut.
