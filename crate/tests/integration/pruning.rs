@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use ticketsr::graph::Op;
+use ticketsr::graph::ops::Channels;
 use ticketsr::model::{ModelFile, format};
 use ticketsr::prune::channel::{self, ChannelConfig, Criterion};
 use ticketsr::prune::coupling::Coupling;
@@ -38,15 +38,15 @@ fn coupled_channels_are_removed_together_in_every_bundled_graph() {
             let shapes = m.graph.analyze().unwrap().shapes;
             for (id, node) in m.graph.nodes.iter().enumerate() {
                 let at = |k: usize| &keep[node.inputs[k]];
-                match &node.op {
+                match node.op.operator().channels() {
                     // Element-wise: the same channels on both sides; an add: in every input.
-                    Op::Relu(_) | Op::Prelu(_) | Op::Tanh(_) | Op::Affine(_) | Op::Upsample(_) | Op::Add(_) => {
+                    Channels::Same => {
                         for k in 0..node.inputs.len() {
                             assert_eq!(at(k), &keep[id], "{name}: `{}` input {k}", node.name);
                         }
                     }
                     // A concat keeps each input's channels at its offset.
-                    Op::Concat(_) => {
+                    Channels::Concatenated => {
                         let mut offset = 0;
                         let mut expect = Vec::new();
                         for k in 0..node.inputs.len() {
@@ -56,12 +56,14 @@ fn coupled_channels_are_removed_together_in_every_bundled_graph() {
                         assert_eq!(expect, keep[id], "{name}: `{}`", node.name);
                     }
                     // A pixel shuffle keeps whole groups of r^2 input channels.
-                    Op::PixelShuffle(shuffle) => {
-                        let rr = shuffle.factor * shuffle.factor;
-                        let expect: Vec<usize> = keep[id].iter().flat_map(|c| c * rr..(c + 1) * rr).collect();
+                    Channels::Grouped { size, contiguous } => {
+                        let n = shapes[id].channels;
+                        let mut expect: Vec<usize> =
+                            keep[id].iter().flat_map(|&c| (0..size).map(move |k| if contiguous { c * size + k } else { k * n + c })).collect();
+                        expect.sort();
                         assert_eq!(at(0), &expect, "{name}: `{}`", node.name);
                     }
-                    Op::Input(_) | Op::Conv2d(_) => {}
+                    Channels::Own => {}
                 }
             }
             // The RGB input and output are never cut.
