@@ -282,6 +282,21 @@ pub fn load(model_json: &[u8], mut read_shard: impl FnMut(&str, usize) -> Result
                 channels.insert(y, channels[&x]);
                 y
             }
+            // UpscalerJS's ESRGAN layers (esrgan-legacy `gans`): `tf.mul(x, beta)` and
+            // `tf.depthToSpace(x, N, 'NHWC')` as `PixelShuffle{N}x`.
+            "MultiplyBeta" => {
+                let x = one(&inbound)?;
+                let beta = cfg["beta"].as_f64().unwrap_or(0.2) as f32;
+                let y = b.affine(&name, x, beta, 0.0);
+                channels.insert(y, channels[&x]);
+                y
+            }
+            other if let Some(factor) = other.strip_prefix("PixelShuffle").and_then(|f| f.strip_suffix('x')?.parse::<usize>().ok()) => {
+                let x = one(&inbound)?;
+                let y = b.depth_to_space(&name, x, factor);
+                channels.insert(y, channels[&x] / factor.saturating_mul(factor).max(1));
+                y
+            }
             _ => return Err(Error::UnsupportedLayer { layer: name, class }),
         };
         by_name.insert(name, node);

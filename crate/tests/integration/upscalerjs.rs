@@ -51,3 +51,22 @@ fn reproduces_the_reference_on_vulkan() {
 fn reproduces_the_psnr_small_reference_on_the_cpu() {
     assert!(reference_psnr(&PSNR_SMALL, Backend::cpu()) >= 40.0);
 }
+
+/// UpscalerJS's ESRGAN x4 (`gans`): its custom layers are `tf.mul(x, 0.2)` and TensorFlow's
+/// depth to space, which the loader maps onto `affine` and `depth_to_space`; the converted
+/// model reproduces the package's own sample. Not bundled: it shows a TF.js model no test
+/// was tuned on loads through the same path.
+#[test]
+fn reproduces_the_esrgan_gans_reference() {
+    let dir = RDN.package_dir().with_file_name("esrgan-legacy");
+    let json = dir.join("models/gans/model.json");
+    let opts = ticketsr::model::tfjs::TfjsOptions { input_range: 1.0, name: "gans".into(), source: "npm @upscalerjs/esrgan-legacy@1.0.0".into(), licence: "MIT".into() };
+    let model = ticketsr::model::tfjs::load(&read(&json), |shard, _| Ok(read(json.with_file_name(shard))), &opts).unwrap();
+    let reference = image(dir.join("assets/samples/gans/result.png"));
+    let start = std::time::Instant::now();
+    let up = Upscaler::new(&model, vulkan()).unwrap();
+    let out = pollster::block_on(up.upscale(&image(dir.join("assets/fixture.png")), &mut Silent)).unwrap();
+    let p = psnr_rgb(&out, &reference, 0).unwrap();
+    println!("gans x{}: {} MACs per pixel, PSNR against UpscalerJS's sample = {p:.2} dB in {:?}", model.info.scale, model.validate().unwrap().macs_per_input_pixel, start.elapsed());
+    assert!(p >= 40.0);
+}

@@ -62,6 +62,7 @@ ops! {
     Add(add),
     Concat(concat),
     PixelShuffle(pixel_shuffle),
+    DepthToSpace(depth_to_space),
     Upsample(upsample),
     Affine(affine),
 }
