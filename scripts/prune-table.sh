@@ -32,15 +32,15 @@ for model in ticketsr-espcn-x2 ticketsr-wdsr-b-x2 upscalerjs-rdn-x2; do
       $bin eval "$photo" --model "$out/$row.safetensors" --backend cpu --json > "$out/$row.eval.json"
     done
   done <<ROWS
-dense-control 1 --method global --sparsity 0
+dense-control 1 --method magnitude --sparsity 0
 channel-25 0,1 --method channel --sparsity 0.25
 channel-50 0,1 --method channel --sparsity 0.5
 channel-75 0,1 --method channel --sparsity 0.75
 gradual-50 1 --method channel --sparsity 0.5 --gradual 25
-magnitude-25 0,1 --method global --sparsity 0.25
-magnitude-50 0,1 --method global --sparsity 0.5
-magnitude-75 0,1 --method global --sparsity 0.75
-lottery-50 1 --method global --sparsity 0.5 --lottery 2
+magnitude-25 0,1 --method magnitude --sparsity 0.25
+magnitude-50 0,1 --method magnitude --sparsity 0.5
+magnitude-75 0,1 --method magnitude --sparsity 0.75
+lottery-50 1 --method magnitude --sparsity 0.5 --lottery 2
 two-of-four 0,1 --method two-of-four
 ROWS
 done

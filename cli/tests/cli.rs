@@ -118,16 +118,16 @@ fn prune_zeroes_the_asked_share_and_the_model_still_upscales() {
     let model = common::repo().join("web/models/ticketsr-espcn-x2.safetensors");
     let photo = common::repo().join("web/media/astronaut-256.png");
     let mut psnr = vec![];
-    for (method, want) in [("global", 0.5), ("per-layer", 0.5), ("two-of-four", 0.49)] {
-        let out = dir.join(format!("{method}.safetensors"));
-        let (ok, v, err) = ticketsr(&["prune", model.to_str().unwrap(), "-o", out.to_str().unwrap(), "--method", method, "--json"]);
+    for (method, want) in [(&["--method", "magnitude"][..], 0.5), (&["--scope", "per-layer"], 0.5), (&["--method", "two-of-four"], 0.49)] {
+        let out = dir.join(format!("{}.safetensors", method[1]));
+        let (ok, v, err) = ticketsr(&[&["prune", model.to_str().unwrap(), "-o", out.to_str().unwrap(), "--json"], method].concat());
         assert!(ok, "{err}");
         let after = &v["after"];
         let s = 1.0 - after["nonzero"].as_f64().unwrap() / after["parameters"].as_f64().unwrap();
-        assert!((s - want).abs() < 0.02, "{method}: {s}");
+        assert!((s - want).abs() < 0.02, "{method:?}: {s}");
         // Stored compactly: the file shrinks with the zeros (4-byte values, a bit each for the mask).
         let bytes = std::fs::metadata(&out).unwrap().len() as f64;
-        assert!(bytes < v["before"]["bytes"].as_f64().unwrap() * 0.6, "{method}: {bytes} bytes");
+        assert!(bytes < v["before"]["bytes"].as_f64().unwrap() * 0.6, "{method:?}: {bytes} bytes");
         let (ok, e, err) = ticketsr(&["eval", photo.to_str().unwrap(), "--model", out.to_str().unwrap(), "--backend", "cpu", "--json"]);
         assert!(ok, "{err}");
         psnr.push(e["model"]["psnr_rgb"].as_f64().unwrap());
@@ -191,6 +191,9 @@ fn a_misspelt_option_or_choice_is_an_error_in_every_command() {
         &["tickets", photo, "--scorers", "gradient,oracel"],
         &["prune", model, "-o", "/dev/null", "--criterion", "l3"],
         &["prune", model, "-o", "/dev/null", "--budget", "per_layer"],
+        &["prune", model, "-o", "/dev/null", "--method", "global"],
+        &["prune", model, "-o", "/dev/null", "--scope", "layer"],
+        &["overfit", photo, "-o", "/dev/null", "--method", "dy-dca"],
         &["overfit", photo, "-o", "/dev/null", "--crop", "256by256"],
         &["info", model, "--verbose"],
     ] {

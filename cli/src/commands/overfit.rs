@@ -1,22 +1,14 @@
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
-use ticketsr::overfit::{Method, fit, split};
+use ticketsr::overfit::{Method, MethodKind, fit, split};
 use ticketsr::pack::make::{self, Request};
 use ticketsr::platform::now_ms;
 use ticketsr::{Backend, BackendChoice, Result};
 
-use crate::args::Schedule;
+use crate::args::{Schedule, choice};
 use crate::files::{general_model_path, load_model, write};
 use crate::progress::{self, running};
-
-/// The methods by the names the CLI has always taken; each flag below feeds one of them.
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum MethodArg {
-    Single,
-    Stdo,
-    Dydca,
-}
 
 /// Overfit small models to one clip (STDO chunks, Dy-DCA branches or a single model)
 /// and write a content pack: the LR video, the models and the per-frame maps.
@@ -26,8 +18,9 @@ pub struct Args {
     clip: PathBuf,
     #[arg(long, short)]
     output: PathBuf,
-    #[arg(long, value_enum, default_value = "stdo")]
-    method: MethodArg,
+    /// single, stdo or dydca (the library's names); the flags below feed one of them.
+    #[arg(long, value_parser = choice::<MethodKind>, default_value = "stdo")]
+    method: MethodKind,
     /// STDO: how many quantile chunks (one model each).
     #[arg(long, default_value_t = 2)]
     chunks: usize,
@@ -89,9 +82,9 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
     let start = now_ms();
     let Schedule { batch, lr, lr_min, seed } = a.schedule;
     let method = match a.method {
-        MethodArg::Single => Method::Single,
-        MethodArg::Stdo => Method::Stdo { chunks: a.chunks },
-        MethodArg::Dydca => Method::DyDca { threshold: a.threshold },
+        MethodKind::Single => Method::Single,
+        MethodKind::Stdo => Method::Stdo { chunks: a.chunks },
+        MethodKind::DyDca => Method::DyDca { threshold: a.threshold },
     };
     let general = load_model(Some(&a.general.unwrap_or_else(|| general_model_path(a.scale))))?;
     let init = match &a.init {

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use ticketsr::model::format;
 use ticketsr::platform::now_ms;
 use ticketsr::prune::channel::{self, Budget, ChannelConfig, Criterion};
-use ticketsr::prune::{self, magnitude::Scope, recover};
+use ticketsr::prune::{self, MethodKind, magnitude::Scope, recover};
 use ticketsr::train::data::PatchPairs;
 use ticketsr::train::{StepReport, TrainConfig};
 use ticketsr::{Backend, BackendChoice, Error, Result};
@@ -13,20 +13,6 @@ use crate::args::{Schedule, choice};
 use crate::files::{load_hr, load_model, write};
 use crate::progress::{self, running};
 
-/// The pruning passes by the names the CLI has always taken: magnitude pruning's two
-/// scopes are two methods here.
-#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
-enum MethodArg {
-    /// Zero the smallest weights of the whole network.
-    Global,
-    /// Zero the smallest share of every layer.
-    PerLayer,
-    /// Keep 2 of every 4 consecutive input channels of each filter tap.
-    TwoOfFour,
-    /// Remove whole channels (coupled ones together): a smaller dense network.
-    Channel,
-}
-
 /// Prune a model: zero its smallest weights (the file shrinks with sparsity) or remove
 /// whole channels (a smaller, faster dense network); optionally train it back.
 #[derive(clap::Args)]
@@ -34,9 +20,16 @@ pub struct Args {
     model: PathBuf,
     #[arg(long, short)]
     output: PathBuf,
-    #[arg(long, value_enum, default_value = "global")]
-    method: MethodArg,
-    /// Share of the weights (global, per-layer) or of the channels (channel) to remove.
+    /// magnitude (zero the smallest weights), two-of-four (keep 2 of every 4 consecutive
+    /// input channels of each filter tap) or channel (remove whole channels, coupled ones
+    /// together: a smaller dense network); the JS API's names.
+    #[arg(long, value_parser = choice::<MethodKind>, default_value = "magnitude")]
+    method: MethodKind,
+    /// Magnitude: rank all weights together (global) or take the same share from every
+    /// layer (per-layer).
+    #[arg(long, value_parser = choice::<Scope>, default_value = "global")]
+    scope: Scope,
+    /// Share of the weights (magnitude) or of the channels (channel) to remove.
     #[arg(long, default_value_t = 0.5)]
     sparsity: f64,
     /// Channel: how channels are scored: l1 (mean absolute weight of the filter, Chase),
@@ -87,6 +80,7 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
         model,
         output,
         method,
+        scope,
         sparsity,
         criterion,
         budget,
@@ -105,13 +99,13 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
     let m = load_model(Some(&model))?;
     let channels = ChannelConfig { sparsity, criterion, budget, floor, multiple };
     let pass = match method {
-        MethodArg::Global => prune::Method::Magnitude { sparsity, scope: Scope::Global },
-        MethodArg::PerLayer => prune::Method::Magnitude { sparsity, scope: Scope::PerLayer },
-        MethodArg::TwoOfFour => prune::Method::TwoOfFour,
-        MethodArg::Channel => prune::Method::Channel(channels),
+        MethodKind::Magnitude => prune::Method::Magnitude { sparsity, scope },
+        MethodKind::TwoOfFour => prune::Method::TwoOfFour,
+        MethodKind::Channel => prune::Method::Channel(channels),
     };
-    if lottery.is_some() && method != MethodArg::Global || gradual.is_some() && method != MethodArg::Channel {
-        return Err(Error::InvalidArgument("--lottery goes with --method global, --gradual with --method channel".into()));
+    let global = matches!(pass, prune::Method::Magnitude { scope: Scope::Global, .. });
+    if lottery.is_some() && !global || gradual.is_some() && method != MethodKind::Channel {
+        return Err(Error::InvalidArgument("--lottery goes with --method magnitude --scope global, --gradual with --method channel".into()));
     }
     let trains = fine_tune > 0 || lottery.is_some() || gradual.is_some();
     if trains && (fine_tune == 0 || data.is_empty()) {

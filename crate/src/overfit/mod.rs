@@ -18,8 +18,11 @@ use serde::{Deserialize, Serialize};
 
 pub use layout::{Job, Layout};
 
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+/// How a clip's patches are shared among models. [`MethodKind`] is its variants' names
+/// alone, derived from it, for the CLI's `--method`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, strum::EnumDiscriminants)]
 #[serde(tag = "kind", rename_all = "lowercase")]
+#[strum_discriminants(name(MethodKind), derive(Deserialize), serde(rename_all = "lowercase"))]
 pub enum Method {
     Single,
     Stdo {

@@ -18,9 +18,11 @@ use crate::model::ModelFile;
 use channel::ChannelConfig;
 use magnitude::Scope;
 
-/// One pruning pass, as the CLI and the JS API name it.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+/// One pruning pass, as the CLI and the JS API name it. [`MethodKind`] is its variants'
+/// names alone, derived from it, for the CLI's `--method`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, strum::EnumDiscriminants)]
 #[serde(tag = "method", rename_all = "kebab-case")]
+#[strum_discriminants(name(MethodKind), derive(Deserialize), serde(rename_all = "kebab-case"))]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum Method {
     /// The smallest `sparsity` of the convolution weights zeroed.
