@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
+use ticketsr::patch::LearnedScorer;
 use ticketsr::{Backend, BackendChoice, ModelFile, Result, Upscaler};
 
 use crate::files::{DEFAULT_SCORER, load_model};
@@ -45,11 +46,18 @@ impl RunArgs {
         if self.plain_kernels {
             up = up.without_fused_kernels();
         }
-        match &self.scorer_model {
-            Some(path) => up.with_learned_scorer(&load_model(Some(path))?),
-            None if Path::new(DEFAULT_SCORER).exists() => up.with_learned_scorer(&load_model(Some(Path::new(DEFAULT_SCORER)))?),
-            None => Ok(up),
-        }
+        Ok(up)
+    }
+
+    /// The learned patch scorer these arguments name (by default the bundled one, when
+    /// present), on `up`'s device.
+    pub fn learned_scorer(&self, up: &Upscaler) -> Result<Option<LearnedScorer>> {
+        let path = match &self.scorer_model {
+            Some(path) => path.as_path(),
+            None if Path::new(DEFAULT_SCORER).exists() => Path::new(DEFAULT_SCORER),
+            None => return Ok(None),
+        };
+        LearnedScorer::new(&load_model(Some(path))?, up.device()).map(Some)
     }
 }
 

@@ -13,9 +13,8 @@ use crate::error::{Error, Result};
 use crate::imaging::RgbaImage;
 use crate::patch::score::Scorer;
 use crate::patch::select::{CostModel, Selection};
-use crate::patch::{self, DEFAULT_PATCH, Grid, TicketRun, Tickets};
+use crate::patch::{self, DEFAULT_PATCH, Grid, SparseUpscaler, TicketRun, Tickets};
 use crate::progress::Progress;
-use crate::upscale::Upscaler;
 
 /// Creating an upscaler (`Upscaler.create`, `Upscaler.bicubic`) or loading a content pack.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -93,19 +92,19 @@ impl UpscaleOptions {
     }
 }
 
-impl Upscaler {
-    /// Upscales `lr` as `options` ask; with the tickets' scores and choice when a scorer
-    /// picked the patches.
-    pub async fn upscale_with(&self, lr: &RgbaImage, options: &UpscaleOptions, progress: &mut impl Progress) -> Result<(RgbaImage, Option<TicketRun>)> {
-        match options.work(lr.width, lr.height)? {
-            Work::Dense => Ok((self.upscale(lr, progress).await?, None)),
+impl UpscaleOptions {
+    /// Upscales `lr` as these options ask, densely or patch-sparse on `sparse`'s upscaler;
+    /// with the tickets' scores and choice when a scorer picked the patches.
+    pub async fn upscale(&self, sparse: &SparseUpscaler<'_>, lr: &RgbaImage, progress: &mut impl Progress) -> Result<(RgbaImage, Option<TicketRun>)> {
+        match self.work(lr.width, lr.height)? {
+            Work::Dense => Ok((sparse.upscaler().upscale(lr, progress).await?, None)),
             Work::Tickets(t) => {
-                let (image, run) = self.upscale_tickets(lr, &t, progress).await?;
+                let (image, run) = sparse.upscale_tickets(lr, &t, progress).await?;
                 Ok((image, Some(run)))
             }
             Work::Patches(grid, selected) => {
-                let band = patch::band(options.band, grid.patch, self.scale())?;
-                Ok((self.upscale_patches(lr, &grid, selected, band, progress).await?, None))
+                let band = patch::band(self.band, grid.patch, sparse.upscaler().scale())?;
+                Ok((sparse.upscale_patches(lr, &grid, selected, band, progress).await?, None))
             }
         }
     }
@@ -153,9 +152,9 @@ impl Default for EvaluateOptions {
 }
 
 impl EvaluateOptions {
-    /// The scorers asked for, or every one `up` can run.
-    pub fn scorers_for(&self, up: &Upscaler) -> Vec<Scorer> {
-        self.scorers.clone().unwrap_or_else(|| Scorer::ALL.into_iter().filter(|s| *s != Scorer::Learned || up.has_learned_scorer()).collect())
+    /// The scorers asked for, or every one `sparse` can run.
+    pub fn scorers_for(&self, sparse: &SparseUpscaler<'_>) -> Vec<Scorer> {
+        self.scorers.clone().unwrap_or_else(|| Scorer::ALL.into_iter().filter(|s| *s != Scorer::Learned || sparse.has_learned_scorer()).collect())
     }
 }
 
@@ -189,17 +188,17 @@ mod tests {
 
     #[test]
     fn the_band_option_sets_the_feathering_and_a_band_wider_than_a_patch_is_refused() {
-        let up = Upscaler::new(&crate::model::espcn::build(2, 3).unwrap(), crate::Backend::cpu()).unwrap();
+        let up = crate::Upscaler::new(&crate::model::espcn::build(2, 3).unwrap(), crate::Backend::cpu()).unwrap();
         let pixels = (0..48 * 32 * 4).map(|i| ((i * 37) % 251) as u8).collect();
         let lr = RgbaImage::new(48, 32, pixels).unwrap();
         let run = |band| {
             let options = UpscaleOptions { keep: Some(0.5), patch_size: 16, band, ..Default::default() };
-            pollster::block_on(up.upscale_with(&lr, &options, &mut crate::Silent)).map(|(img, _)| img.data)
+            pollster::block_on(options.upscale(&SparseUpscaler::new(&up), &lr, &mut crate::Silent)).map(|(img, _)| img.data)
         };
         let (hard, default, wide) = (run(Some(0)).unwrap(), run(None).unwrap(), run(Some(32)).unwrap());
         assert!(hard != default && default != wide);
         assert!(run(Some(33)).unwrap_err().to_string().contains("wider than an output patch (32 px)"));
         let picked = UpscaleOptions { selected: Some(vec![0]), patch_size: 16, band: Some(1 << 30), ..Default::default() };
-        assert!(pollster::block_on(up.upscale_with(&lr, &picked, &mut crate::Silent)).is_err());
+        assert!(pollster::block_on(picked.upscale(&SparseUpscaler::new(&up), &lr, &mut crate::Silent)).is_err());
     }
 }

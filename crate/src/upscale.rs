@@ -29,8 +29,6 @@ pub struct Upscaler {
     network: Network,
     backend: Backend,
     tile: usize,
-    /// The learned patch scorer, when one is loaded.
-    scorer: Option<Network>,
     /// The network's convolutions for the fused GPU kernel, on a GPU backend.
     fused: Option<FusedConvs>,
 }
@@ -47,7 +45,7 @@ impl Upscaler {
         let network = model.network(&backend.device)?;
         let tile = tile::tile_size(network.analysis(), backend.info.max_tensor_bytes)?;
         let fused = backend.wgpu.as_ref().map(|setup| FusedConvs::new(setup, &model.graph, &model.values)).transpose()?;
-        Ok(Self { model: model.info.clone(), network, backend, tile, scorer: None, fused })
+        Ok(Self { model: model.info.clone(), network, backend, tile, fused })
     }
 
     /// Runs the convolutions with burn's own kernels instead of the fused one: the plain
@@ -55,16 +53,6 @@ impl Upscaler {
     pub fn without_fused_kernels(mut self) -> Self {
         self.fused = None;
         self
-    }
-
-    /// The learned patch scorer's network, when one is loaded (`crate::patch::learned`
-    /// loads and runs it; it lives here so that one upscaler carries what its calls need).
-    pub(crate) fn scorer_network(&self) -> Option<&Network> {
-        self.scorer.as_ref()
-    }
-
-    pub(crate) fn set_scorer_network(&mut self, network: Network) {
-        self.scorer = Some(network);
     }
 
     /// Overrides the tile side (tests use small tiles to exercise seams); refused unless
@@ -159,6 +147,29 @@ impl Upscaler {
 
     /// The network on a window of the input (see [`Network::forward_cropped`]), with the
     /// fused kernel where there is one.
+    /// Dense SR of a `[1, 3, h, w]` tensor already on this upscaler's device, tile by tile
+    /// as [`Upscaler::upscale`] does, without leaving the device.
+    pub fn upscale_tensor(&self, x: Tensor<4>) -> Result<Tensor<4>> {
+        let [_, _, h, w] = x.dims();
+        let (ow, oh) = self.output_size(w, h)?;
+        let s = self.scale();
+        let tiles = self.tiles(w, h);
+        let run = |t: &Tile| {
+            let p = t.padded;
+            let input = x.clone().slice([0..1, 0..3, p.y..p.y + p.height, p.x..p.x + p.width]);
+            self.forward_cropped(input, margins(t.padded, t.core))
+        };
+        if let [one] = tiles.as_slice() {
+            return run(one);
+        }
+        let mut out = Tensor::<4>::zeros([1, 3, oh, ow], self.device());
+        for t in &tiles {
+            let c = t.core;
+            out = out.slice_assign([0..1, 0..3, c.y * s..(c.y + c.height) * s, c.x * s..(c.x + c.width) * s], run(t)?);
+        }
+        Ok(out)
+    }
+
     pub(crate) fn forward_cropped(&self, x: Tensor<4>, drop: Sides) -> Result<Tensor<4>> {
         match &self.fused {
             Some(f) => self.network.forward_cropped_fused(x, drop, f),

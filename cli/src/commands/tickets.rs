@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use ticketsr::imaging::{self, bicubic};
 use ticketsr::patch::score::Scorer;
 use ticketsr::patch::select::{Selection, select};
-use ticketsr::patch::{evaluate, overlay};
+use ticketsr::patch::{SparseUpscaler, evaluate, overlay};
 use ticketsr::{Error, Result, Silent};
 
 use super::OVERLAY_HEAT;
@@ -56,6 +56,8 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
     }
     let model = load_model(run.model.as_deref())?;
     let up = run.upscaler(&model).await?;
+    let learned = run.learned_scorer(&up)?;
+    let sparse = SparseUpscaler::new(&up).with_learned_scorer(learned.as_ref());
     let bar = progress::steps(json, images.len());
     let (mut evals, mut per_image) = (Vec::with_capacity(images.len()), Vec::with_capacity(images.len()));
     let s = up.scale();
@@ -64,7 +66,7 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
         if let Some(n) = crop {
             hr = hr.crop_centre(n.min(hr.width), n.min(hr.height))?;
         }
-        let e = evaluate::evaluate(&up, &hr, patch, &scorers, &keep, seed, &mut Silent).await?;
+        let e = evaluate::evaluate(&sparse, &hr, patch, &scorers, &keep, seed, &mut Silent).await?;
         let mut overlay = None;
         if let Some(dir) = &save_dir {
             // The first scorer's tickets at `overlay_keep`, over the bicubic upscaling.

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use ticketsr::imaging;
 use ticketsr::options::{UpscaleOptions, Work};
 use ticketsr::patch::score::Scorer;
-use ticketsr::patch::{Grid, overlay};
+use ticketsr::patch::{Grid, SparseUpscaler, overlay};
 use ticketsr::platform::now_ms;
 use ticketsr::{Error, Result};
 
@@ -54,23 +54,25 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
     let model = load_model(run.model.as_deref())?;
     let img = load_image(&input)?;
     let up = run.upscaler(&model).await?;
+    let learned = run.learned_scorer(&up)?;
+    let sparse = SparseUpscaler::new(&up).with_learned_scorer(learned.as_ref());
     let mut options = UpscaleOptions { keep, budget_ms, patch_size: patch, scorer, seed, band, ..Default::default() };
     if budget_ms.is_some() {
         // The budget in milliseconds of this device: the cost per patch measured here first.
         let grid = Grid::new(img.width, img.height, patch)?;
-        let scores = up.score(scorer, &img, &grid, None, seed).await?;
-        options.cost = Some(up.measure_cost(&img, &grid, &scores, &mut Tiles::new(json)).await?);
+        let scores = sparse.score(scorer, &img, &grid, None, seed).await?;
+        options.cost = Some(sparse.measure_cost(&img, &grid, &scores, &mut Tiles::new(json)).await?);
     }
     if options.work(img.width, img.height)? == Work::Dense && overlay.is_some() {
         return Err(Error::InvalidArgument("--overlay needs --keep or --budget-ms".into()));
     }
     let start = now_ms();
-    let (out, tickets) = up.upscale_with(&img, &options, &mut Tiles::new(json)).await?;
+    let (out, tickets) = options.upscale(&sparse, &img, &mut Tiles::new(json)).await?;
     let ms = now_ms() - start;
     let mut times = Vec::with_capacity(repeat);
     for _ in 0..repeat {
         let start = now_ms();
-        up.upscale_with(&img, &options, &mut Tiles::hidden()).await?;
+        options.upscale(&sparse, &img, &mut Tiles::hidden()).await?;
         times.push(now_ms() - start);
     }
     times.sort_by(f64::total_cmp);

@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use ticketsr::imaging::{RgbaImage, bicubic, metrics};
+use ticketsr::patch::SparseUpscaler;
 use ticketsr::patch::score::Scorer;
 use ticketsr::platform::now_ms;
 use ticketsr::train::video;
@@ -41,6 +42,8 @@ pub struct Args {
 pub async fn run(a: Args) -> Result<Value> {
     let Args { clip, run, max_frames, keep, reuse, patch, scorer } = a;
     let up = run.upscaler(&load_model(run.model.as_deref())?).await?;
+    let learned = run.learned_scorer(&up)?;
+    let sparse = SparseUpscaler::new(&up).with_learned_scorer(learned.as_ref());
     let s = up.scale();
     let hr = video::frames(&clip, 1, max_frames)?.iter().map(|f| f.crop_to_multiple(s)).collect::<Result<Vec<_>>>()?;
     let lr = hr.iter().map(|f| bicubic::downscale(f, s)).collect::<Result<Vec<_>>>()?;
@@ -64,7 +67,7 @@ pub async fn run(a: Args) -> Result<Value> {
         let mut shares = [0f64; 4];
         for f in &lr {
             let start = now_ms();
-            let (out, r) = stream.next(&up, f, &options, &mut Silent).await?;
+            let (out, r) = stream.next(&sparse, f, &options, &mut Silent).await?;
             times.push(now_ms() - start);
             let n = r.patches as f64;
             for (sum, v) in shares.iter_mut().zip([r.computed as f64 / n, r.reused as f64 / n, r.interpolated as f64 / n, r.work]) {

@@ -8,7 +8,7 @@ use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::imaging::RgbaImage;
 use crate::overfit::Layout;
-use crate::patch::Grid;
+use crate::patch::{Grid, SparseUpscaler};
 use crate::progress::Silent;
 use crate::upscale::Upscaler;
 
@@ -44,7 +44,7 @@ impl Player {
             // into the frame with no band, so each model writes exactly its own patches.
             let grid = Grid::new(lr.width, lr.height, group[0].region.width)?;
             let selected: Vec<usize> = group.iter().map(|j| j.region.y / grid.patch * grid.cols + j.region.x / grid.patch).collect();
-            out = self.upscalers[group[0].model].upscale_patches_onto(lr, &grid, &selected, 0, out, &mut Silent).await?;
+            out = SparseUpscaler::new(&self.upscalers[group[0].model]).upscale_patches_onto(lr, &grid, &selected, 0, out, &mut Silent).await?;
         }
         Ok(out)
     }

@@ -5,11 +5,10 @@ use serde::Serialize;
 
 use super::score::{Reference, Scorer};
 use super::select::{Selection, select};
-use super::{Grid, sparse};
+use super::{Grid, SparseUpscaler, sparse};
 use crate::error::{Error, Result};
 use crate::imaging::{RgbaImage, bicubic, metrics};
 use crate::progress::Progress;
-use crate::upscale::Upscaler;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct CurvePoint {
@@ -46,7 +45,8 @@ pub struct Evaluation {
 /// halo's SR, which differs only where the halo lacks context. Composing instead of
 /// re-running keeps a table over many photos affordable on a CPU.
 /// PSNR is on RGB with a border of `scale` shaved.
-pub async fn evaluate(up: &Upscaler, hr: &RgbaImage, patch: usize, scorers: &[Scorer], keeps: &[f64], seed: u64, progress: &mut impl Progress) -> Result<Evaluation> {
+pub async fn evaluate(sparse: &SparseUpscaler<'_>, hr: &RgbaImage, patch: usize, scorers: &[Scorer], keeps: &[f64], seed: u64, progress: &mut impl Progress) -> Result<Evaluation> {
+    let up = sparse.upscaler();
     let s = up.scale();
     let hr = hr.crop_to_multiple(s)?;
     let lr = bicubic::downscale(&hr, s)?;
@@ -63,12 +63,12 @@ pub async fn evaluate(up: &Upscaler, hr: &RgbaImage, patch: usize, scorers: &[Sc
     let dense_planes = dense.planes(dense.full());
     let mut curves = Vec::with_capacity(scorers.len());
     for &scorer in scorers {
-        let scores = up.score(scorer, &lr, &grid, Some(&reference), seed).await?;
+        let scores = sparse.score(scorer, &lr, &grid, Some(&reference), seed).await?;
         let mut points = Vec::with_capacity(keeps.len());
         for &keep in keeps {
             let selected = select(&scores, Selection::Keep(keep))?;
-            let plan = up.plan(&grid, &selected);
-            let work = up.plan_work(&plan, &up.drops(&plan, band), grid.width, grid.height);
+            let plan = sparse.plan(&grid, &selected);
+            let work = sparse.plan_work(&plan, &sparse.drops(&plan, band), grid.width, grid.height);
             let mut out = base.clone();
             sparse::Feather::new(&grid, &selected, &plan.per_patch(), s, band).blend(&mut out, &dense_planes);
             let p = psnr(&out)?;
@@ -152,14 +152,14 @@ pub fn summarise(evals: &[Evaluation], min_gain_db: f64) -> Vec<SummaryRow> {
 mod tests {
     use super::*;
     use crate::model::espcn;
-    use crate::{Backend, Silent};
+    use crate::{Backend, Silent, Upscaler};
 
     #[test]
     fn keeping_nothing_is_bicubic_and_everything_is_dense() {
         let up = Upscaler::new(&espcn::build(2, 1).unwrap(), Backend::cpu()).unwrap();
         let data = (0..48 * 40).flat_map(|i| [(i * 13 % 256) as u8, (i / 48 * 5) as u8, (i % 48 * 5) as u8, 255]);
         let hr = RgbaImage::new(48, 40, data.collect()).unwrap();
-        let e = pollster::block_on(evaluate(&up, &hr, 8, &[Scorer::Gradient, Scorer::Oracle], &[0.0, 0.5, 1.0], 3, &mut Silent)).unwrap();
+        let e = pollster::block_on(evaluate(&SparseUpscaler::new(&up), &hr, 8, &[Scorer::Gradient, Scorer::Oracle], &[0.0, 0.5, 1.0], 3, &mut Silent)).unwrap();
         assert_eq!(e.grid.len(), 3 * 3);
         for curve in &e.curves {
             let p = &curve.points;

@@ -59,35 +59,27 @@ pub struct GainSamples {
     pub gains: Vec<f32>,
 }
 
-impl Upscaler {
-    /// Loads a learned patch scorer (see [`build`], [`train`]) beside the model.
-    pub fn with_learned_scorer(mut self, scorer: &ModelFile) -> Result<Self> {
-        self.set_learned_scorer(scorer)?;
-        Ok(self)
-    }
+/// A learned scorer on a device, ready to score patches. It is held beside an
+/// [`Upscaler`] (a [`super::SparseUpscaler`] borrows both), not inside it: loading one
+/// never waits for the upscaler's runs.
+pub struct LearnedScorer {
+    network: Network,
+    device: burn::tensor::Device,
+}
 
-    /// Replaces the learned patch scorer; on error the upscaler is unchanged.
-    pub fn set_learned_scorer(&mut self, scorer: &ModelFile) -> Result<()> {
+impl LearnedScorer {
+    /// Loads a scorer model (see [`build`], [`train`]) onto `device`.
+    pub fn new(scorer: &ModelFile, device: &burn::tensor::Device) -> Result<Self> {
         let a = scorer.validate()?;
         if a.scale != 1 {
             return Err(Error::model(format!("a patch scorer keeps the input's size; `{}` upscales x{}", scorer.info.name, a.scale)));
         }
-        let network = scorer.network(&self.backend().device)?;
-        self.set_scorer_network(network);
-        Ok(())
+        Ok(Self { network: scorer.network(device)?, device: device.clone() })
     }
 
-    pub fn has_learned_scorer(&self) -> bool {
-        self.scorer_network().is_some()
-    }
-
-    /// Scores the patches of `lr` with any scorer, the learned one included.
-    pub async fn score(&self, scorer: Scorer, lr: &RgbaImage, grid: &Grid, reference: Option<&Reference<'_>>, seed: u64) -> Result<Vec<f32>> {
-        let device = &self.backend().device;
-        match (scorer, self.scorer_network()) {
-            (Scorer::Learned, Some(net)) => scores(net, lr, grid, device).await,
-            _ => score::score(scorer, lr, grid, reference, device, seed).await,
-        }
+    /// Predicted gain of every patch of `grid` over `lr`.
+    pub async fn scores(&self, lr: &RgbaImage, grid: &Grid) -> Result<Vec<f32>> {
+        scores(&self.network, lr, grid, &self.device).await
     }
 }
 

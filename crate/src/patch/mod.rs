@@ -10,12 +10,13 @@ pub mod select;
 pub mod sparse;
 pub mod window;
 
+pub use learned::LearnedScorer;
+pub use sparse::SparseUpscaler;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::imaging::{Region, RgbaImage};
-use crate::progress::Progress;
-use crate::upscale::Upscaler;
 use score::Scorer;
 use select::Selection;
 
@@ -49,21 +50,6 @@ pub struct TicketRun {
     pub scores: Vec<f32>,
     /// Selected patches, highest score first.
     pub selected: Vec<usize>,
-}
-
-impl Upscaler {
-    /// Scores the patches of `lr`, selects the winning tickets and runs the network on
-    /// them only. Scorers that need the HR original are refused: they exist to evaluate,
-    /// and they can still drive [`Upscaler::upscale_patches`] through [`score::score`].
-    pub async fn upscale_tickets(&self, lr: &RgbaImage, tickets: &Tickets, progress: &mut impl Progress) -> Result<(RgbaImage, TicketRun)> {
-        self.output_size(lr.width, lr.height)?;
-        let grid = Grid::new(lr.width, lr.height, tickets.patch)?;
-        let scores = self.score(tickets.scorer, lr, &grid, None, tickets.seed).await?;
-        let selected = select::select(&scores, tickets.selection)?;
-        let band = band(tickets.band, tickets.patch, self.scale())?;
-        let image = self.upscale_patches(lr, &grid, &selected, band, progress).await?;
-        Ok((image, TicketRun { grid, scores, selected }))
-    }
 }
 
 /// A grid of square patches over an image, in its own pixels. The last row and column

@@ -4,8 +4,10 @@
 //! selected patch the output equals dense SR. Around it, the SR its halo produced is
 //! feathered into the bicubic neighbours over a band, so no seam shows.
 
+use super::learned::LearnedScorer;
+use super::score::{self, Reference, Scorer};
 use super::select::{CostModel, Selection, select};
-use super::{Grid, window};
+use super::{Grid, TicketRun, Tickets, band, window};
 use crate::error::{Error, Result};
 use crate::graph::Sides;
 use crate::imaging::{Region, RgbaImage, bicubic, quantize};
@@ -82,7 +84,54 @@ impl Feather {
     }
 }
 
-impl Upscaler {
+/// Patch-sparse work on an [`Upscaler`]: scoring (the learned scorer too, when one is
+/// given), winning tickets, the windows the network runs on and what they cost. It borrows
+/// the upscaler, so it is made per call and costs nothing to make.
+#[derive(Clone, Copy)]
+pub struct SparseUpscaler<'a> {
+    up: &'a Upscaler,
+    learned: Option<&'a LearnedScorer>,
+}
+
+impl<'a> SparseUpscaler<'a> {
+    pub fn new(up: &'a Upscaler) -> Self {
+        Self { up, learned: None }
+    }
+
+    /// With the learned scorer that `Scorer::Learned` runs (`None`: that scorer is refused).
+    pub fn with_learned_scorer(self, learned: Option<&'a LearnedScorer>) -> Self {
+        Self { learned, ..self }
+    }
+
+    pub fn upscaler(&self) -> &'a Upscaler {
+        self.up
+    }
+
+    pub fn has_learned_scorer(&self) -> bool {
+        self.learned.is_some()
+    }
+
+    /// Scores the patches of `lr` with any scorer, the learned one included.
+    pub async fn score(&self, scorer: Scorer, lr: &RgbaImage, grid: &Grid, reference: Option<&Reference<'_>>, seed: u64) -> Result<Vec<f32>> {
+        match (scorer, self.learned) {
+            (Scorer::Learned, Some(learned)) => learned.scores(lr, grid).await,
+            _ => score::score(scorer, lr, grid, reference, self.up.device(), seed).await,
+        }
+    }
+
+    /// Scores the patches of `lr`, selects the winning tickets and runs the network on
+    /// them only. Scorers that need the HR original are refused: they exist to evaluate,
+    /// and they can still drive [`SparseUpscaler::upscale_patches`] through [`score::score`].
+    pub async fn upscale_tickets(&self, lr: &RgbaImage, tickets: &Tickets, progress: &mut impl Progress) -> Result<(RgbaImage, TicketRun)> {
+        self.up.output_size(lr.width, lr.height)?;
+        let grid = Grid::new(lr.width, lr.height, tickets.patch)?;
+        let scores = self.score(tickets.scorer, lr, &grid, None, tickets.seed).await?;
+        let selected = select(&scores, tickets.selection)?;
+        let band = band(tickets.band, tickets.patch, self.up.scale())?;
+        let image = self.upscale_patches(lr, &grid, &selected, band, progress).await?;
+        Ok((image, TicketRun { grid, scores, selected }))
+    }
+
     /// Measures what patch-sparse execution costs per frame on this device, for the time
     /// budget selector: after a warm-up run (shader compilation), it times the best patch
     /// alone and the best quarter of the patches by `scores`, and fits the line through
@@ -94,7 +143,7 @@ impl Upscaler {
         }
         let order = select(scores, Selection::Keep(1.0))?;
         let quarter = (grid.len() / 4).max(2);
-        let band = default_band(grid.patch, self.scale());
+        let band = default_band(grid.patch, self.up.scale());
         self.upscale_patches(lr, grid, &order[..quarter], band, progress).await?;
         let mut time = async |k: usize| -> Result<f64> {
             let start = platform::now_ms();
@@ -108,14 +157,14 @@ impl Upscaler {
 
     /// The windows patch-sparse execution computes for `selected`.
     pub fn plan(&self, grid: &Grid, selected: &[usize]) -> window::Plan {
-        window::plan(grid, selected, self.halo(), self.tile_size())
+        window::plan(grid, selected, self.up.halo(), self.up.tile_size())
     }
 
-    /// [`Upscaler::plan`] in steps, with `progress` told between them (in the browser: a
+    /// [`SparseUpscaler::plan`] in steps, with `progress` told between them (in the browser: a
     /// yield to the page, and an abort), since a dense selection on a large frame takes
     /// tenths of a second.
     async fn plan_yielding(&self, grid: &Grid, selected: &[usize], progress: &mut impl Progress) -> Result<window::Plan> {
-        let mut planner = window::Planner::new(grid, selected, self.halo(), self.tile_size());
+        let mut planner = window::Planner::new(grid, selected, self.up.halo(), self.up.tile_size());
         while !planner.advance(PLAN_STEP) {
             progress.checkpoint().await?;
         }
@@ -124,14 +173,14 @@ impl Upscaler {
 
     /// Multiply-accumulates of dense tiled execution (halos shrinking layer by layer).
     pub fn dense_work(&self, width: usize, height: usize) -> u64 {
-        let (graph, a) = (self.network().graph(), self.network().analysis());
-        self.tiles(width, height).iter().map(|t| a.macs(graph, t.padded.width, t.padded.height, margins(t.padded, t.core))).sum()
+        let (graph, a) = (self.up.network().graph(), self.up.network().analysis());
+        self.up.tiles(width, height).iter().map(|t| a.macs(graph, t.padded.width, t.padded.height, margins(t.padded, t.core))).sum()
     }
 
     /// What each window of `plan` leaves out: its core and `band` output pixels around it
     /// are wanted, the rest of its halo only feeds them.
     pub(crate) fn drops(&self, plan: &window::Plan, band: usize) -> Vec<Sides> {
-        let b = band.div_ceil(self.scale());
+        let b = band.div_ceil(self.up.scale());
         plan.windows
             .iter()
             .zip(&plan.cores)
@@ -146,9 +195,9 @@ impl Upscaler {
         self.plan_work(&plan, &self.drops(&plan, band), grid.width, grid.height)
     }
 
-    /// [`Upscaler::sparse_work`] of a plan already made, over a `width` x `height` input.
+    /// [`SparseUpscaler::sparse_work`] of a plan already made, over a `width` x `height` input.
     pub(crate) fn plan_work(&self, plan: &window::Plan, drops: &[Sides], width: usize, height: usize) -> f64 {
-        let (graph, a) = (self.network().graph(), self.network().analysis());
+        let (graph, a) = (self.up.network().graph(), self.up.network().analysis());
         let sparse: u64 = plan.windows.iter().zip(drops).map(|(w, d)| a.macs(graph, w.width, w.height, *d)).sum();
         let dense = self.dense_work(width, height);
         sparse.min(dense) as f64 / dense.max(1) as f64
@@ -157,11 +206,11 @@ impl Upscaler {
     /// Upscales `lr` with the network on the `selected` patches of `grid` and bicubic
     /// elsewhere. `band` (output pixels) is clipped to what the halo computed.
     pub async fn upscale_patches(&self, lr: &RgbaImage, grid: &Grid, selected: &[usize], band: usize, progress: &mut impl Progress) -> Result<RgbaImage> {
-        let (ow, oh) = self.output_size(lr.width, lr.height)?;
+        let (ow, oh) = self.up.output_size(lr.width, lr.height)?;
         self.upscale_patches_onto(lr, grid, selected, band, bicubic::resize(lr, ow, oh)?, progress).await
     }
 
-    /// [`Upscaler::upscale_patches`] over a `base` of the output size instead of bicubic:
+    /// [`SparseUpscaler::upscale_patches`] over a `base` of the output size instead of bicubic:
     /// the selected patches (and their feathered bands) are written into it, the rest of
     /// it is kept. Video reuses earlier frames' SR this way, and packs compose several
     /// models' patches.
@@ -174,29 +223,29 @@ impl Upscaler {
         base: RgbaImage,
         progress: &mut impl Progress,
     ) -> Result<RgbaImage> {
-        let (ow, oh) = self.output_size(lr.width, lr.height)?;
+        let (ow, oh) = self.up.output_size(lr.width, lr.height)?;
         grid.check(lr)?;
         let selected = &grid.selection(selected)?;
         if (base.width, base.height) != (ow, oh) {
             return Err(Error::InvalidArgument(format!("the base is {}x{}, the output {ow}x{oh}", base.width, base.height)));
         }
-        let s = self.scale();
+        let s = self.up.scale();
         let mut out = base;
         if selected.is_empty() {
             return Ok(out);
         }
-        let band = band.min(self.halo() * s);
+        let band = band.min(self.up.halo() * s);
         let plan = self.plan_yielding(grid, selected, progress).await?;
         let drops = self.drops(&plan, band);
         let feather = Feather::new(grid, selected, &plan.per_patch(), s, band);
         if self.plan_work(&plan, &drops, grid.width, grid.height) >= 1.0 {
             // Scattered tickets whose windows would cost more than the whole image: dense SR
             // is cheaper and equal inside the patches (with more context in the band).
-            let dense = self.upscale(lr, progress).await?;
+            let dense = self.up.upscale(lr, progress).await?;
             feather.blend(&mut out, &dense.planes(dense.full()));
             return Ok(out);
         }
-        let bpp = tile::peak_bytes_per_pixel(self.network().analysis());
+        let bpp = tile::peak_bytes_per_pixel(self.up.network().analysis());
 
         // Batches of equal-sized windows, each as large as one tensor may be: every run
         // of the network costs a fixed overhead, so windows that differ only in what they
@@ -207,7 +256,7 @@ impl Upscaler {
         let mut batches: Vec<&[usize]> = Vec::new();
         for same in order.chunk_by(|&a, &b| key(a) == key(b)) {
             let w = plan.windows[same[0]];
-            let per_batch = ((self.max_tensor_bytes() / (bpp * (w.width * w.height) as u64).max(1)) as usize).max(1);
+            let per_batch = ((self.up.max_tensor_bytes() / (bpp * (w.width * w.height) as u64).max(1)) as usize).max(1);
             batches.extend(same.chunks(per_batch));
         }
         // The selected patches of each window, so writing them back is linear.
@@ -223,7 +272,7 @@ impl Upscaler {
             for &w in *batch {
                 input.extend(lr.planes(plan.windows[w]));
             }
-            let planes = self.run_batch(input, batch.len(), sh, sw, drop).await?;
+            let planes = self.up.run_batch(input, batch.len(), sh, sw, drop).await?;
             // Each output covers its window less `drop`, in output pixels.
             let (ww, wh) = ((sw - drop[0] - drop[2]) * s, (sh - drop[1] - drop[3]) * s);
             for (n, &w) in batch.iter().enumerate() {
@@ -284,7 +333,7 @@ mod tests {
         let grid = Grid::new(2048, 2048, 4).unwrap();
         let all: Vec<usize> = (0..grid.len()).collect();
         let mut progress = AbortAtCheckpoint(0);
-        let result = pollster::block_on(up.upscale_patches(&lr, &grid, &all, 0, &mut progress));
+        let result = pollster::block_on(SparseUpscaler::new(&up).upscale_patches(&lr, &grid, &all, 0, &mut progress));
         assert!(matches!(result, Err(Error::Aborted)), "{:?}", result.map(|i| i.width));
         assert_eq!(progress.0, 1);
     }
@@ -295,10 +344,10 @@ mod tests {
         let lr = textured(64, 64);
         let grid = Grid::new(64, 64, 8).unwrap();
         let scores: Vec<f32> = (0..grid.len()).map(|i| (i * 37 % 64) as f32).collect();
-        let cost = pollster::block_on(up.measure_cost(&lr, &grid, &scores, &mut Silent)).unwrap();
+        let cost = pollster::block_on(SparseUpscaler::new(&up).measure_cost(&lr, &grid, &scores, &mut Silent)).unwrap();
         assert!(cost.fixed_ms >= 0.0 && cost.per_patch_ms > 0.0 && cost.ms(16).is_finite(), "{cost:?}");
         let one = Grid::new(8, 8, 8).unwrap();
-        assert!(pollster::block_on(up.measure_cost(&textured(8, 8), &one, &[1.0], &mut Silent)).is_err());
+        assert!(pollster::block_on(SparseUpscaler::new(&up).measure_cost(&textured(8, 8), &one, &[1.0], &mut Silent)).is_err());
     }
 
     #[test]
@@ -311,7 +360,7 @@ mod tests {
         let base = bicubic::resize(&lr, 74, 58).unwrap();
         let selected = [0, 3, 4, 7, grid.len() - 1]; // corners, edges, the narrow last patch
         let band = 4;
-        let sparse = pollster::block_on(up.upscale_patches(&lr, &grid, &selected, band, &mut Silent)).unwrap();
+        let sparse = pollster::block_on(SparseUpscaler::new(&up).upscale_patches(&lr, &grid, &selected, band, &mut Silent)).unwrap();
         let big = grid.scaled(2);
         for (i, r) in big.rects().enumerate() {
             for y in r.y..r.y + r.height {
@@ -335,10 +384,10 @@ mod tests {
         }
         // All patches selected is dense SR; none is bicubic.
         let all: Vec<usize> = (0..grid.len()).collect();
-        let full = pollster::block_on(up.upscale_patches(&lr, &grid, &all, band, &mut Silent)).unwrap();
+        let full = pollster::block_on(SparseUpscaler::new(&up).upscale_patches(&lr, &grid, &all, band, &mut Silent)).unwrap();
         assert!(full.data.iter().zip(&dense.data).all(|(a, b)| a.abs_diff(*b) <= 1));
-        assert_eq!(pollster::block_on(up.upscale_patches(&lr, &grid, &[], band, &mut Silent)).unwrap(), base);
-        assert!(pollster::block_on(up.upscale_patches(&lr, &grid, &[999], band, &mut Silent)).is_err());
+        assert_eq!(pollster::block_on(SparseUpscaler::new(&up).upscale_patches(&lr, &grid, &[], band, &mut Silent)).unwrap(), base);
+        assert!(pollster::block_on(SparseUpscaler::new(&up).upscale_patches(&lr, &grid, &[999], band, &mut Silent)).is_err());
     }
 
     /// A network with a receptive radius of 3 whose output stays in range: three identity
@@ -364,7 +413,7 @@ mod tests {
         let grid = Grid::new(32, 16, 16).unwrap();
         let dense = pollster::block_on(up.upscale(&lr, &mut Silent)).unwrap();
         let base = bicubic::resize(&lr, 64, 32).unwrap();
-        let sparse = pollster::block_on(up.upscale_patches(&lr, &grid, &[0], 8, &mut Silent)).unwrap();
+        let sparse = pollster::block_on(SparseUpscaler::new(&up).upscale_patches(&lr, &grid, &[0], 8, &mut Silent)).unwrap();
         // Columns 32..40 of the right patch move from SR towards bicubic as they leave patch 0.
         let px = |img: &RgbaImage, x: usize| img.data[(10 * 64 + x) * 4] as f32;
         for (x, a) in [(32, 8.0 / 9.0), (36, 4.0 / 9.0), (40, 0.0)] {

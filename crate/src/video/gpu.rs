@@ -11,7 +11,6 @@ use burn::tensor::{Device, Tensor};
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};
-use crate::upscale::Upscaler;
 
 /// LR frame texture to the network's input planes.
 const UNPACK: &str = include_str!("unpack.wgsl");
@@ -198,34 +197,10 @@ impl GpuFrames {
     }
 }
 
-impl Upscaler {
-    /// Dense SR of a `[1, 3, h, w]` tensor already on this upscaler's device, tile by tile
-    /// as [`Upscaler::upscale`] does, without leaving the device.
-    pub fn upscale_tensor(&self, x: Tensor<4>) -> Result<Tensor<4>> {
-        let [_, _, h, w] = x.dims();
-        let (ow, oh) = self.output_size(w, h)?;
-        let s = self.scale();
-        let tiles = self.tiles(w, h);
-        let run = |t: &crate::tile::Tile| {
-            let p = t.padded;
-            let input = x.clone().slice([0..1, 0..3, p.y..p.y + p.height, p.x..p.x + p.width]);
-            self.forward_cropped(input, crate::upscale::margins(t.padded, t.core))
-        };
-        if let [one] = tiles.as_slice() {
-            return run(one);
-        }
-        let mut out = Tensor::<4>::zeros([1, 3, oh, ow], self.device());
-        for t in &tiles {
-            let c = t.core;
-            out = out.slice_assign([0..1, 0..3, c.y * s..(c.y + c.height) * s, c.x * s..(c.x + c.width) * s], run(t)?);
-        }
-        Ok(out)
-    }
-}
-
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use crate::upscale::Upscaler;
     use crate::imaging::RgbaImage;
     use crate::model::espcn;
     use crate::{BackendChoice, Silent};

@@ -11,9 +11,8 @@ use crate::error::{Error, Result};
 use crate::imaging::{RgbaImage, bicubic};
 use crate::patch::score::Scorer;
 use crate::patch::select::{Selection, select};
-use crate::patch::{DEFAULT_PATCH, Grid, sparse};
+use crate::patch::{DEFAULT_PATCH, Grid, SparseUpscaler, sparse};
 use crate::progress::Progress;
-use crate::upscale::Upscaler;
 
 use super::reuse;
 
@@ -105,8 +104,9 @@ impl Stream {
 
     /// Upscales the next frame. A frame of another size, or another patch size or
     /// scale, starts afresh.
-    pub async fn next(&mut self, up: &Upscaler, lr: &RgbaImage, options: &FrameOptions, progress: &mut impl Progress) -> Result<(RgbaImage, FrameReport)> {
+    pub async fn next(&mut self, sparse: &SparseUpscaler<'_>, lr: &RgbaImage, options: &FrameOptions, progress: &mut impl Progress) -> Result<(RgbaImage, FrameReport)> {
         options.check()?;
+        let up = sparse.upscaler();
         let (ow, oh) = up.output_size(lr.width, lr.height)?;
         let (grid, s) = (Grid::new(lr.width, lr.height, options.patch_size)?, up.scale());
         let n = grid.len();
@@ -126,7 +126,7 @@ impl Stream {
             (0..n).filter(|&i| stale[i]).collect()
         } else {
             // The best-scoring stale patches; the others cannot win.
-            let mut scores = up.score(options.scorer, lr, &grid, None, 0).await?;
+            let mut scores = sparse.score(options.scorer, lr, &grid, None, 0).await?;
             for (score, _) in scores.iter_mut().zip(&stale).filter(|(_, x)| !**x) {
                 *score = f32::NEG_INFINITY;
             }
@@ -146,14 +146,14 @@ impl Stream {
         let mut base = bicubic::resize(lr, ow, oh)?;
         keep_reused(&mut base);
         let band = sparse::default_band(grid.patch, s);
-        let mut out = up.upscale_patches_onto(lr, &grid, &selected, band, base, progress).await?;
+        let mut out = sparse.upscale_patches_onto(lr, &grid, &selected, band, base, progress).await?;
         keep_reused(&mut out);
         let report = FrameReport {
             patches: n,
             computed: selected.len(),
             reused: n - wanted,
             interpolated: wanted - selected.len(),
-            work: up.sparse_work(&grid, &selected, band),
+            work: sparse.sparse_work(&grid, &selected, band),
         };
         let (mut source, mut fresh) = last.map_or_else(|| (lr.clone(), vec![false; n]), |l| (l.source, l.fresh));
         for i in (0..n).filter(|&i| stale[i]) {
@@ -173,7 +173,7 @@ mod tests {
     use super::*;
     use crate::model::espcn;
     use crate::imaging::test_pattern as frame;
-    use crate::{Backend, Silent};
+    use crate::{Backend, Silent, Upscaler};
 
 
     fn worst(a: &RgbaImage, b: &RgbaImage, r: crate::imaging::Region) -> u8 {
@@ -182,7 +182,7 @@ mod tests {
     }
 
     fn next(stream: &mut Stream, up: &Upscaler, lr: &RgbaImage, o: &FrameOptions) -> (RgbaImage, FrameReport) {
-        pollster::block_on(stream.next(up, lr, o, &mut Silent)).unwrap()
+        pollster::block_on(stream.next(&SparseUpscaler::new(up), lr, o, &mut Silent)).unwrap()
     }
 
     #[test]
@@ -257,7 +257,7 @@ mod tests {
             FrameOptions { scorer: Scorer::Oracle, keep: Some(0.5), ..Default::default() },
             FrameOptions { patch_size: 2, ..Default::default() },
         ] {
-            assert!(pollster::block_on(stream.next(&up, &a, &bad, &mut Silent)).is_err(), "{bad:?}");
+            assert!(pollster::block_on(stream.next(&SparseUpscaler::new(&up), &a, &bad, &mut Silent)).is_err(), "{bad:?}");
         }
     }
 }

@@ -17,12 +17,17 @@ use crate::imaging::bicubic;
 use crate::model::{self, format};
 use crate::options::{EvaluateOptions, ScoreOptions, UpscaleOptions, UpscalerOptions};
 use crate::patch::score::Reference;
-use crate::patch::{Grid, evaluate, sparse};
+use crate::patch::{Grid, LearnedScorer, SparseUpscaler, evaluate, sparse};
 use crate::video::Stream;
 
 /// The model behind an `Upscaler`, shared with its video streams and GPU canvases so that
 /// `dispose()` frees it for all of them.
 pub type Slot = Rc<RefCell<Option<Rc<crate::Upscaler>>>>;
+
+/// The learned scorer an `Upscaler` loaded, shared with its video streams. Held beside
+/// the model, not in it: loading one never waits for a run in flight (which keeps the
+/// scorer it started with).
+pub type ScorerSlot = Rc<RefCell<Option<Rc<LearnedScorer>>>>;
 
 /// The upscaler in a slot, unless it was disposed.
 pub fn occupant(slot: &Slot) -> Result<Rc<crate::Upscaler>> {
@@ -33,6 +38,7 @@ pub fn occupant(slot: &Slot) -> Result<Rc<crate::Upscaler>> {
 #[wasm_bindgen]
 pub struct Upscaler {
     inner: Slot,
+    learned: ScorerSlot,
 }
 
 impl Upscaler {
@@ -47,11 +53,12 @@ impl Upscaler {
         if opts.plain_kernels {
             up = up.without_fused_kernels();
         }
-        Ok(Upscaler { inner: Rc::new(RefCell::new(Some(Rc::new(up)))) })
+        Ok(Upscaler { inner: Rc::new(RefCell::new(Some(Rc::new(up)))), learned: Default::default() })
     }
 
-    fn get(&self) -> Result<Rc<crate::Upscaler>> {
-        occupant(&self.inner)
+    /// The model and the learned scorer loaded now, for a call to hold while it runs.
+    fn get(&self) -> Result<(Rc<crate::Upscaler>, Option<Rc<LearnedScorer>>)> {
+        Ok((occupant(&self.inner)?, self.learned.borrow().clone()))
     }
 }
 
@@ -85,17 +92,18 @@ impl Upscaler {
         #[wasm_bindgen(unchecked_param_type = "ImageData | ImageLike")] image: JsValue,
         #[wasm_bindgen(unchecked_param_type = "UpscaleOptions")] options: JsValue,
     ) -> Promise {
-        let prepared = self.get().and_then(|up| {
+        let prepared = self.get().and_then(|(up, learned)| {
             let opts: UpscaleOptions = convert::options(&options, &CANCELLABLE)?;
             let progress = JsProgress::from_options(&options)?;
             progress.check()?;
             let img = read_image(&image)?;
             up.output_size(img.width, img.height)?;
-            Ok((up, opts, progress, img))
+            Ok((up, learned, opts, progress, img))
         });
         future_to_promise(async move {
-            let (up, opts, mut progress, img) = prepared.map_err(to_js)?;
-            let (out, _) = up.upscale_with(&img, &opts, &mut progress).await.map_err(to_js)?;
+            let (up, learned, opts, mut progress, img) = prepared.map_err(to_js)?;
+            let sparse = SparseUpscaler::new(&up).with_learned_scorer(learned.as_deref());
+            let (out, _) = opts.upscale(&sparse, &img, &mut progress).await.map_err(to_js)?;
             write_image(&out).map(JsValue::from).map_err(to_js)
         })
     }
@@ -107,7 +115,7 @@ impl Upscaler {
         #[wasm_bindgen(unchecked_param_type = "ImageData | ImageLike")] image: JsValue,
         #[wasm_bindgen(unchecked_param_type = "ScoreOptions")] options: JsValue,
     ) -> Promise {
-        let prepared = self.get().and_then(|up| {
+        let prepared = self.get().and_then(|(up, learned)| {
             let ScoreOptions { patch_size, scorer, seed } = convert::options(&options, &["reference"])?;
             let img = read_image(&image)?;
             let grid = Grid::new(img.width, img.height, patch_size)?;
@@ -115,13 +123,14 @@ impl Upscaler {
                 Some(r) if scorer.needs_reference() => Some(read_image(&r)?),
                 _ => None,
             };
-            Ok((up, img, grid, scorer, seed, reference))
+            Ok((up, learned, img, grid, scorer, seed, reference))
         });
         future_to_promise(async move {
-            let (up, img, grid, scorer, seed, hr) = prepared.map_err(to_js)?;
+            let (up, learned, img, grid, scorer, seed, hr) = prepared.map_err(to_js)?;
+            let sparse = SparseUpscaler::new(&up).with_learned_scorer(learned.as_deref());
             let scores = async {
                 let s = up.scale();
-                let Some(hr) = hr else { return up.score(scorer, &img, &grid, None, seed).await };
+                let Some(hr) = hr else { return sparse.score(scorer, &img, &grid, None, seed).await };
                 let (ow, oh) = up.output_size(img.width, img.height)?;
                 if hr.width < ow || hr.height < oh {
                     return Err(Error::image(format!("the reference is {}x{}; x{s} of the input needs {ow}x{oh}", hr.width, hr.height)));
@@ -129,7 +138,7 @@ impl Upscaler {
                 let hr = if (hr.width, hr.height) == (ow, oh) { hr } else { hr.crop(ow, oh)? };
                 let sr = up.upscale(&img, &mut crate::Silent).await?;
                 let base = bicubic::resize(&img, ow, oh)?;
-                up.score(scorer, &img, &grid, Some(&Reference { hr: &hr, sr: &sr, bicubic: &base }), seed).await
+                sparse.score(scorer, &img, &grid, Some(&Reference { hr: &hr, sr: &sr, bicubic: &base }), seed).await
             }
             .await
             .map_err(to_js)?;
@@ -145,18 +154,19 @@ impl Upscaler {
         #[wasm_bindgen(unchecked_param_type = "ImageData | ImageLike")] image: JsValue,
         #[wasm_bindgen(unchecked_param_type = "UpscaleOptions")] options: JsValue,
     ) -> Promise {
-        let prepared = self.get().and_then(|up| {
+        let prepared = self.get().and_then(|(up, learned)| {
             let opts: UpscaleOptions = convert::options(&options, &CANCELLABLE)?;
             let img = read_image(&image)?;
             up.output_size(img.width, img.height)?;
             let grid = Grid::new(img.width, img.height, opts.patch_size)?;
-            Ok((up, img, grid, opts, JsProgress::from_options(&options)?))
+            Ok((up, learned, img, grid, opts, JsProgress::from_options(&options)?))
         });
         future_to_promise(async move {
-            let (up, img, grid, opts, mut progress) = prepared.map_err(to_js)?;
+            let (up, learned, img, grid, opts, mut progress) = prepared.map_err(to_js)?;
+            let sparse = SparseUpscaler::new(&up).with_learned_scorer(learned.as_deref());
             let cost = async {
-                let scores = up.score(opts.scorer, &img, &grid, None, opts.seed).await?;
-                up.measure_cost(&img, &grid, &scores, &mut progress).await
+                let scores = sparse.score(opts.scorer, &img, &grid, None, opts.seed).await?;
+                sparse.measure_cost(&img, &grid, &scores, &mut progress).await
             }
             .await
             .map_err(to_js)?;
@@ -175,11 +185,11 @@ impl Upscaler {
         #[wasm_bindgen(unchecked_param_type = "Uint32Array | number[]")] selected: JsValue,
     ) -> std::result::Result<f64, JsValue> {
         (|| {
-            let up = self.get()?;
+            let (up, _) = self.get()?;
             let selected: Vec<usize> = value(selected, "selected")?.unwrap_or_default();
             let grid = Grid::new(width, height, patch_size)?;
             let selected = grid.selection(&selected)?;
-            Ok(up.sparse_work(&grid, &selected, sparse::default_band(patch_size, up.scale())))
+            Ok(SparseUpscaler::new(&up).sparse_work(&grid, &selected, sparse::default_band(patch_size, up.scale())))
         })()
         .map_err(to_js)
     }
@@ -192,38 +202,31 @@ impl Upscaler {
         #[wasm_bindgen(unchecked_param_type = "ImageData | ImageLike")] hr: JsValue,
         #[wasm_bindgen(unchecked_param_type = "EvaluateOptions")] options: JsValue,
     ) -> Promise {
-        let prepared = self.get().and_then(|up| {
+        let prepared = self.get().and_then(|(up, learned)| {
             let opts: EvaluateOptions = convert::options(&options, &CANCELLABLE)?;
-            let scorers = opts.scorers_for(&up);
             let progress = JsProgress::from_options(&options)?;
-            Ok((up, read_image(&hr)?, opts, scorers, progress))
+            Ok((up, learned, read_image(&hr)?, opts, progress))
         });
         future_to_promise(async move {
-            let (up, hr, opts, scorers, mut progress) = prepared.map_err(to_js)?;
-            let e = evaluate::evaluate(&up, &hr, opts.patch_size, &scorers, &opts.keeps, opts.seed, &mut progress).await.map_err(to_js)?;
+            let (up, learned, hr, opts, mut progress) = prepared.map_err(to_js)?;
+            let sparse = SparseUpscaler::new(&up).with_learned_scorer(learned.as_deref());
+            let scorers = opts.scorers_for(&sparse);
+            let e = evaluate::evaluate(&sparse, &hr, opts.patch_size, &scorers, &opts.keeps, opts.seed, &mut progress).await.map_err(to_js)?;
             to_js_value(&e).map_err(to_js)
         })
     }
 
-    /// Loads the learned patch scorer (a ticketsr model file, e.g. the bundled
-    /// `ticket-scorer-x2.safetensors`, trained on the default model's gains): afterwards
-    /// `scorer: "learned"` works in every call.
+    /// Loads (or replaces) the learned patch scorer (a ticketsr model file, e.g. the
+    /// bundled `ticket-scorer-x2.safetensors`, trained on the default model's gains):
+    /// afterwards `scorer: "learned"` works in every call. It may be called at any time;
+    /// calls already running keep the scorer they started with.
     #[wasm_bindgen(js_name = loadScorer)]
     pub fn load_scorer(&self, #[wasm_bindgen(unchecked_param_type = "Uint8Array")] model: Uint8Array) -> std::result::Result<(), JsValue> {
         (|| {
-            let scorer = format::from_bytes(&model.to_vec())?;
-            let rc = self.inner.borrow_mut().take().ok_or_else(|| Error::InvalidArgument("this upscaler was disposed".into()))?;
-            match Rc::try_unwrap(rc) {
-                Ok(mut up) => {
-                    let loaded = up.set_learned_scorer(&scorer);
-                    *self.inner.borrow_mut() = Some(Rc::new(up));
-                    loaded
-                }
-                Err(rc) => {
-                    *self.inner.borrow_mut() = Some(rc);
-                    Err(Error::InvalidArgument("the upscaler is busy; load the scorer between runs".into()))
-                }
-            }
+            let (up, _) = self.get()?;
+            let scorer = LearnedScorer::new(&format::from_bytes(&model.to_vec())?, up.device())?;
+            *self.learned.borrow_mut() = Some(Rc::new(scorer));
+            Ok(())
         })()
         .map_err(to_js)
     }
@@ -232,7 +235,7 @@ impl Upscaler {
     /// per frame, in order. It remembers what temporal reuse needs between frames.
     pub fn stream(&self) -> std::result::Result<VideoStream, JsValue> {
         self.get().map_err(to_js)?;
-        Ok(VideoStream::new(self.inner.clone(), Stream::new()))
+        Ok(VideoStream::new(self.inner.clone(), self.learned.clone(), Stream::new()))
     }
 
     /// Draws this model's dense SR of video frames straight into `canvas` on the GPU: the
@@ -249,11 +252,12 @@ impl Upscaler {
     /// Model, scale, backend and adapter, tile size.
     #[wasm_bindgen(unchecked_return_type = "UpscalerInfo")]
     pub fn info(&self) -> std::result::Result<JsValue, JsValue> {
-        to_js_value(&self.get().map_err(to_js)?.info()).map_err(to_js)
+        to_js_value(&self.get().map_err(to_js)?.0.info()).map_err(to_js)
     }
 
     /// Releases the model's device memory now; later calls fail with a clear error.
     pub fn dispose(&self) {
         self.inner.borrow_mut().take();
+        self.learned.borrow_mut().take();
     }
 }

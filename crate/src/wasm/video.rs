@@ -9,13 +9,15 @@ use wasm_bindgen_futures::future_to_promise;
 
 use super::convert::{self, CANCELLABLE, JsProgress, read_image, to_js_value, write_image};
 use super::to_js;
-use super::upscaler::{Slot, occupant};
+use super::upscaler::{ScorerSlot, Slot, occupant};
 use crate::error::{Error, Result};
+use crate::patch::SparseUpscaler;
 use crate::video::{FrameOptions, Stream};
 
 #[wasm_bindgen]
 pub struct VideoStream {
     upscaler: Slot,
+    learned: ScorerSlot,
     /// Out while a frame is in flight: frames depend on the one before.
     stream: Rc<RefCell<Option<Stream>>>,
     /// A reset asked for while a frame was in flight, done when it lands.
@@ -23,8 +25,8 @@ pub struct VideoStream {
 }
 
 impl VideoStream {
-    pub fn new(upscaler: Slot, stream: Stream) -> Self {
-        Self { upscaler, stream: Rc::new(RefCell::new(Some(stream))), reset_pending: Default::default() }
+    pub fn new(upscaler: Slot, learned: ScorerSlot, stream: Stream) -> Self {
+        Self { upscaler, learned, stream: Rc::new(RefCell::new(Some(stream))), reset_pending: Default::default() }
     }
 }
 
@@ -43,12 +45,13 @@ impl VideoStream {
             let progress = JsProgress::from_options(&options)?;
             let img = read_image(&frame)?;
             let stream = self.stream.borrow_mut().take().ok_or_else(|| Error::InvalidArgument("a frame is still in flight: await it before the next".into()))?;
-            Ok((up, opts, progress, img, stream))
+            Ok((up, self.learned.borrow().clone(), opts, progress, img, stream))
         })();
         let (slot, reset_pending) = (self.stream.clone(), self.reset_pending.clone());
         future_to_promise(async move {
-            let (up, opts, mut progress, img, mut stream) = prepared.map_err(to_js)?;
-            let result = stream.next(&up, &img, &opts, &mut progress).await;
+            let (up, learned, opts, mut progress, img, mut stream) = prepared.map_err(to_js)?;
+            let sparse = SparseUpscaler::new(&up).with_learned_scorer(learned.as_deref());
+            let result = stream.next(&sparse, &img, &opts, &mut progress).await;
             if reset_pending.replace(false) {
                 stream.reset();
             }

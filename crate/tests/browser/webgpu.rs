@@ -102,7 +102,7 @@ async fn a_4000x3000_photo_fits_the_adapter_limits() {
 
 #[wasm_bindgen_test]
 async fn winning_ticket_patches_equal_dense_sr_on_webgpu() {
-    use ticketsr::patch::{Grid, sparse};
+    use ticketsr::patch::{Grid, SparseUpscaler, sparse};
     let model = espcn::build(2, 5).unwrap();
     let data: Vec<u8> = (0..45 * 38).flat_map(|i| [(i * 13) as u8, (i / 5) as u8, (i * 29) as u8, 255]).collect();
     let img = RgbaImage::new(45, 38, data).unwrap();
@@ -111,7 +111,7 @@ async fn winning_ticket_patches_equal_dense_sr_on_webgpu() {
     let grid = Grid::new(45, 38, 8).unwrap();
     // A corner, a neighbouring pair that shares a window, the narrow last column and row.
     let selected = [0, 8, 9, grid.cols - 1, grid.len() - 1];
-    let out = up.upscale_patches(&img, &grid, &selected, sparse::default_band(8, 2), &mut Silent).await.unwrap();
+    let out = SparseUpscaler::new(&up).upscale_patches(&img, &grid, &selected, sparse::default_band(8, 2), &mut Silent).await.unwrap();
     let big = grid.scaled(2);
     for &i in &selected {
         let r = big.rect(i);
@@ -126,16 +126,16 @@ async fn winning_ticket_patches_equal_dense_sr_on_webgpu() {
 
 #[wasm_bindgen_test]
 async fn the_learned_scorer_runs_on_webgpu_as_on_the_cpu() {
-    use ticketsr::patch::Grid;
     use ticketsr::patch::score::Scorer;
+    use ticketsr::patch::{Grid, LearnedScorer, SparseUpscaler};
     let scorer = format::from_bytes(include_bytes!("../../../web/models/ticket-scorer-x2.safetensors")).unwrap();
     let model = espcn::build(2, 1).unwrap();
     let img = decode(FIXTURE);
     let grid = Grid::new(img.width, img.height, 16).unwrap();
-    let gpu = Upscaler::new(&model, webgpu().await).unwrap().with_learned_scorer(&scorer).unwrap();
-    let cpu = Upscaler::new(&model, Backend::cpu()).unwrap().with_learned_scorer(&scorer).unwrap();
-    let a = gpu.score(Scorer::Learned, &img, &grid, None, 0).await.unwrap();
-    let b = cpu.score(Scorer::Learned, &img, &grid, None, 0).await.unwrap();
+    let (gpu, cpu) = (Upscaler::new(&model, webgpu().await).unwrap(), Upscaler::new(&model, Backend::cpu()).unwrap());
+    let (gpu_scorer, cpu_scorer) = (LearnedScorer::new(&scorer, gpu.device()).unwrap(), LearnedScorer::new(&scorer, cpu.device()).unwrap());
+    let a = SparseUpscaler::new(&gpu).with_learned_scorer(Some(&gpu_scorer)).score(Scorer::Learned, &img, &grid, None, 0).await.unwrap();
+    let b = SparseUpscaler::new(&cpu).with_learned_scorer(Some(&cpu_scorer)).score(Scorer::Learned, &img, &grid, None, 0).await.unwrap();
     assert_eq!(a.len(), grid.len());
     assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-3), "{a:?} vs {b:?}");
 }
@@ -286,7 +286,7 @@ async fn a_video_stream_reuses_patches_on_webgpu_as_on_the_cpu() {
         assert!(message(err).contains("still in flight"), "round {round}");
         let frame = first.await.unwrap();
         assert_eq!((number(&frame, "computed"), number(&frame, "reused"), number(&frame, "patches")), (computed, reused, 12.0));
-        let (want, report) = cpu.next(&cpu_up, &lr, &cpu_options, &mut Silent).await.unwrap();
+        let (want, report) = cpu.next(&ticketsr::patch::SparseUpscaler::new(&cpu_up), &lr, &cpu_options, &mut Silent).await.unwrap();
         assert_eq!(report.computed as f64, computed);
         let got = pixels(&frame);
         let worst = got.data.iter().zip(&want.data).map(|(a, b)| a.abs_diff(*b)).max().unwrap();

@@ -5,7 +5,7 @@ use crate::common;
 
 use ticketsr::imaging::{self, bicubic};
 use ticketsr::model::format;
-use ticketsr::patch::Grid;
+use ticketsr::patch::{Grid, LearnedScorer, SparseUpscaler};
 use ticketsr::patch::score::{Reference, Scorer};
 use ticketsr::{Backend, Silent, Upscaler};
 
@@ -36,19 +36,20 @@ fn the_bundled_scorer_ranks_patches_like_the_oracle_on_a_held_out_photo() {
     let hr = imaging::decode(&std::fs::read(common::repo().join("web/media/astronaut-256.png")).unwrap()).unwrap();
     let lr = bicubic::downscale(&hr, 2).unwrap();
     let grid = Grid::new(lr.width, lr.height, 16).unwrap();
-    let err = pollster::block_on(up.score(Scorer::Learned, &lr, &grid, None, 0)).unwrap_err();
+    let err = pollster::block_on(SparseUpscaler::new(&up).score(Scorer::Learned, &lr, &grid, None, 0)).unwrap_err();
     assert!(err.to_string().contains("needs its model"), "{err}");
 
-    let up = up.with_learned_scorer(&scorer).unwrap();
-    let learned = pollster::block_on(up.score(Scorer::Learned, &lr, &grid, None, 0)).unwrap();
+    let loaded = LearnedScorer::new(&scorer, up.device()).unwrap();
+    let sparse = SparseUpscaler::new(&up).with_learned_scorer(Some(&loaded));
+    let learned = pollster::block_on(sparse.score(Scorer::Learned, &lr, &grid, None, 0)).unwrap();
     let sr = pollster::block_on(up.upscale(&lr, &mut Silent)).unwrap();
     let base = bicubic::resize(&lr, hr.width, hr.height).unwrap();
     let reference = Reference { hr: &hr, sr: &sr, bicubic: &base };
-    let oracle = pollster::block_on(up.score(Scorer::Oracle, &lr, &grid, Some(&reference), 0)).unwrap();
-    let random = pollster::block_on(up.score(Scorer::Random, &lr, &grid, None, 0)).unwrap();
+    let oracle = pollster::block_on(sparse.score(Scorer::Oracle, &lr, &grid, Some(&reference), 0)).unwrap();
+    let random = pollster::block_on(sparse.score(Scorer::Random, &lr, &grid, None, 0)).unwrap();
     let (rho, chance) = (spearman(&learned, &oracle), spearman(&random, &oracle));
     println!("rank correlation with the oracle over {} patches: learned {rho:.2}, random {chance:.2}", grid.len());
     assert!(rho > 0.3, "learned scorer's rank correlation with the oracle is only {rho:.2}");
     // An upscaling model is not a scorer.
-    assert!(up.with_learned_scorer(&model).is_err());
+    assert!(LearnedScorer::new(&model, up.device()).is_err());
 }
