@@ -1,4 +1,4 @@
-// Runs a browser benchmark suite (web/bench.js) in headless Chromium on WebGPU, prints its
+// Runs a browser benchmark suite (web/bench/bench.js) in headless Chromium on WebGPU, prints its
 // table and saves it as JSON under tests/output/.
 //   node bench/run.mjs tickets [--model upscalerjs-rdn-x2] [--size 256] [--patch 32]
 //                              [--scorer laplacian] [--keeps 1,0.5,0.25,0.1] [--reps 2]

@@ -1,6 +1,6 @@
 // `exportOnnx` (what `ticketsr export-onnx` writes) run by ONNX Runtime Web gives ticketsr's
 // own output, on each bundled x2 architecture, through the peer benchmark's own code
-// (web/bench.js, suite `peers`) on the CPU: the benchmark's parity column is tested here.
+// (web/bench/bench.js, suite `peers`) on the CPU: the benchmark's parity column is tested here.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { start } from './browser.mjs';

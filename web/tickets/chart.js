@@ -1,5 +1,8 @@
 // The evaluation chart: PSNR against keep ratio, one line per scorer, with dense SR and
-// bicubic as the two references every ticket selection lies between.
+// bicubic as the two references every ticket selection lies between, for the page's image
+// treated as the original.
+import { $, setStatus, showError, task } from '../page.js';
+import { demo, state } from '../state.js';
 
 const COLOURS = {
   laplacian: '#d62728', gradient: '#ff7f0e', contrast: '#9467bd',
@@ -63,4 +66,28 @@ export function drawChart(canvas, evaluation) {
     ctx.lineWidth = 1;
     ctx.fillText(`— ${curve.scorer}`, pad.left + 8 + (i % 3) * 90, pad.top - 26 + Math.floor(i / 3) * 15);
   });
+}
+
+/// Evaluation mode's chart: PSNR against keep ratio for every scorer, dense and bicubic.
+async function chartScorers() {
+  if (!state.upscaler || !state.image) return;
+  if (!$('evaluate').checked) {
+    showError('The chart treats the image as the original: tick "Evaluate against the original" first.');
+    return;
+  }
+  await task('evaluating', async (signal) => {
+    const onProgress = (done, total) => {
+      $('progress').value = done / total;
+      setStatus(`Evaluating scorers: dense SR tile ${done} of ${total}`);
+    };
+    const evaluation = await state.upscaler.evaluatePatches(state.image, { patchSize: Number($('patch-size').value), onProgress, signal });
+    demo.evaluation = evaluation;
+    $('chart-figure').hidden = false;
+    drawChart($('chart'), evaluation);
+    setStatus('Scorers evaluated.');
+  });
+}
+
+export function wireChart() {
+  $('evaluate-scorers').addEventListener('click', chartScorers);
 }

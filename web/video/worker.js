@@ -2,7 +2,7 @@
 // messages { id, op, args } in, { id, value } or { id, error } out. Frames arrive as
 // ImageBitmaps and leave as ImageData whose pixels are transferred, not copied. A frame
 // lost to a module restart (pkg/revive.js) says so with `restarted`.
-import { FrameEngine, handle } from './video-engine.js';
+import { FrameEngine, handle } from './engine.js';
 
 const engine = FrameEngine.create();
 

@@ -3,9 +3,9 @@
 // stream (dense, winning tickets, temporal reuse) or a content pack. If the wasm module
 // dies (pkg/revive.js), the frame in flight fails with a ModuleRestarted error and the
 // engine loads its model or pack again into the fresh module before the next frame.
-import init, { Upscaler, ContentPack } from '../pkg/ticketsr.js';
-import { guarded, moduleGeneration } from '../pkg/revive.js';
-import { FrameReader } from '../pkg/frames.js';
+import init, { Upscaler, ContentPack } from '../../pkg/ticketsr.js';
+import { guarded, moduleGeneration } from '../../pkg/revive.js';
+import { FrameReader } from '../../pkg/frames.js';
 
 let wasm = null;
 

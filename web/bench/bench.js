@@ -1,8 +1,8 @@
 // Benchmarks in the browser, run by hand (open web/bench.html) or by tests/bench/run.mjs,
 // which calls `window.ticketsrBench.run(config)` and saves what it returns.
-import init, { Upscaler, selectPatches, prune, exportOnnx } from '../pkg/ticketsr.js';
-import { FrameEngine } from './video-engine.js';
-import { FrameReader, everyFrame } from '../pkg/frames.js';
+import init, { Upscaler, selectPatches, prune, exportOnnx } from '../../pkg/ticketsr.js';
+import { FrameEngine } from '../video/engine.js';
+import { FrameReader, everyFrame } from '../../pkg/frames.js';
 
 const $ = (id) => document.getElementById(id);
 
