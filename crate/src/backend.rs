@@ -38,6 +38,7 @@ impl FromStr for BackendChoice {
 /// What actually runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum BackendKind {
     /// burn's wgpu backend on the browser's WebGPU.
     WebGpu,
@@ -48,6 +49,7 @@ pub enum BackendKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), serde(rename_all(serialize = "camelCase")))]
 pub struct BackendInfo {
     pub kind: BackendKind,
     /// The adapter's name as the driver reports it (for example "SwiftShader Device").

@@ -14,6 +14,7 @@ use crate::progress::Progress;
 use crate::tile::{self, Tile};
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), serde(rename_all(serialize = "camelCase")))]
 pub struct UpscalerInfo {
     pub model: ModelInfo,
     pub backend: BackendInfo,

@@ -38,3 +38,66 @@ test('a misspelt option or value is a type error, in every call that takes optio
   });
   assert.deepEqual([...new Set(lines)].sort((a, b) => a - b), expected, errors.join('\n'));
 });
+
+/** Every interface of the generated declarations: its fields, and each field's type name. */
+function interfaces(dts) {
+  const out = {};
+  for (const [, name, body] of dts.matchAll(/export interface (\w+)(?:<[^>]*>)?(?: extends [^{]+)? \{\n([\s\S]*?)\n\}/g)) {
+    const fields = (out[name] ??= {});
+    for (const [, field, optional, type] of body.matchAll(/^ {4}(\w+)(\??): ([^;]+);/gm)) {
+      fields[field] = { optional: optional === '?', type: type.match(/^\w+/)?.[0] };
+    }
+  }
+  return out;
+}
+
+test('results at run time have exactly the fields their generated declarations name', async () => {
+  const { start } = await import('./browser.mjs');
+  const env = await start();
+  try {
+    const page = await env.browser.newPage();
+    await page.goto(`${env.base}/web/bench.html`);
+    const results = await page.evaluate(async () => {
+      await window.ticketsrBench.ready;
+      const m = await import('../pkg/ticketsr.js');
+      const img = { width: 16, height: 16, data: new Uint8ClampedArray(16 * 16 * 4).map((_, i) => (i * 37) % 256) };
+      const model = new Uint8Array(await (await fetch('models/ticketsr-espcn-x2.safetensors')).arrayBuffer());
+      const up = await m.Upscaler.create(model, { backend: 'cpu' });
+      const pack = await m.ContentPack.load(new Uint8Array(await (await fetch('media/bikes-x2-stdo-k2.tsrpack')).arrayBuffer()), { backend: 'cpu' });
+      const { image, ...frame } = await up.stream().next(img, { keep: 0.5, patchSize: 8 });
+      const pruned = m.prune(model, { method: 'channel', sparsity: 0.25 });
+      return {
+        UpscalerInfo: up.info(),
+        PatchScores: await up.scorePatches(img, { patchSize: 8 }),
+        CostModel: await up.measurePatchCost(img, { patchSize: 8 }),
+        Evaluation: await up.evaluatePatches(img, { patchSize: 8, keeps: [0.5] }),
+        FrameReport: frame,
+        Metrics: m.metrics(img, img, 0),
+        PackManifest: pack.manifest(),
+        PruneSummary: pruned.after,
+      };
+    });
+    const declared = interfaces(readFileSync(`${tests}../pkg/ticketsr.d.ts`, 'utf8'));
+    const problems = [];
+    const check = (value, type, at) => {
+      const fields = declared[type];
+      if (!fields || value === null || typeof value !== 'object') return;
+      if (Array.isArray(value)) return value.forEach((v, i) => check(v, type, `${at}[${i}]`));
+      for (const key of Object.keys(value)) {
+        if (!(key in fields)) problems.push(`${at}.${key} is not declared in ${type}`);
+        else check(value[key], fields[key].type, `${at}.${key}`);
+      }
+      for (const [key, f] of Object.entries(fields)) {
+        if (!f.optional && !(key in value)) problems.push(`${at}.${key} is declared in ${type} but missing`);
+      }
+    };
+    for (const [type, value] of Object.entries(results)) {
+      assert.ok(declared[type], `${type} is not generated`);
+      check(value, type, type);
+    }
+    assert.deepEqual(problems, []);
+    await page.close();
+  } finally {
+    await env.stop();
+  }
+});

@@ -19,6 +19,7 @@ use burn::tensor::Device;
 
 /// The facts a user needs about a model, carried inside the model file.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), serde(rename_all(serialize = "camelCase")))]
 pub struct ModelInfo {
     pub name: String,
     /// Upscaling factor; checked against the graph when loading.

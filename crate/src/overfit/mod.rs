@@ -23,6 +23,7 @@ pub use layout::{Job, Layout};
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, strum::EnumDiscriminants)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 #[strum_discriminants(name(MethodKind), derive(Deserialize), serde(rename_all = "lowercase"))]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(rename = "OverfitMethod"))]
 pub enum Method {
     Single,
     Stdo {

@@ -32,6 +32,7 @@ pub const MAX_MAP_ENTRIES: usize = 1 << 26;
 
 /// Where the HR frames came from, so a pack can be evaluated against them later.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(rename = "PackSource"), serde(rename_all(serialize = "camelCase")))]
 pub struct Source {
     pub path: String,
     /// HR crop taken from every frame: left, top, width, height.
@@ -42,7 +43,9 @@ pub struct Source {
 
 /// Everything about a pack except its bytes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(rename = "PackManifest"), serde(rename_all(serialize = "camelCase")))]
 pub struct Manifest {
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "OverfitMethod"))]
     pub method: Method,
     pub scale: usize,
     /// LR patch side (Dy-DCA: of a small patch).
@@ -59,6 +62,7 @@ pub struct Manifest {
     #[serde(default)]
     pub bounds: Vec<f64>,
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "PackSource | null"))]
     pub source: Option<Source>,
     /// How the pack was made: training facts, timings.
     #[serde(default)]

@@ -11,6 +11,7 @@ use crate::imaging::{RgbaImage, bicubic, metrics};
 use crate::progress::Progress;
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), serde(rename_all(serialize = "camelCase")))]
 pub struct CurvePoint {
     pub keep: f64,
     pub patches: usize,
@@ -23,6 +24,7 @@ pub struct CurvePoint {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), serde(rename_all(serialize = "camelCase")))]
 pub struct Curve {
     pub scorer: Scorer,
     /// Every patch's score (row-major over `Evaluation::grid`).
@@ -31,6 +33,7 @@ pub struct Curve {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), serde(rename_all(serialize = "camelCase")))]
 pub struct Evaluation {
     pub grid: Grid,
     pub bicubic_psnr: f64,

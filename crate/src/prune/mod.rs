@@ -50,6 +50,7 @@ impl Method {
 /// One convolution of a pruned model next to the original.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(rename = "PruneLayer"))]
 pub struct Layer {
     pub name: String,
     pub channels_before: usize,
@@ -87,6 +88,7 @@ pub fn layers(original: &ModelFile, pruned: &ModelFile) -> Vec<Layer> {
 /// What a user weighs a pruned model by.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(rename = "PruneSummary"))]
 pub struct Summary {
     pub parameters: usize,
     pub nonzero: usize,
@@ -94,6 +96,7 @@ pub struct Summary {
     pub macs_per_output_pixel: f64,
     /// Size of the model file.
     pub bytes: usize,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "PruneLayer[]"))]
     pub layers: Vec<Layer>,
 }
 

@@ -64,6 +64,7 @@ impl FrameOptions {
 
 /// What one frame cost.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), serde(rename_all(serialize = "camelCase")))]
 pub struct FrameReport {
     pub patches: usize,
     /// Patches the network ran on.

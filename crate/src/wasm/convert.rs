@@ -109,56 +109,12 @@ fn refuse_unknown_fields<T: DeserializeOwned>(object: &JsValue, js_only: &[&str]
     Ok(())
 }
 
-/// A result as a plain JS object, its field names in camelCase like every option's: the
-/// library's result types keep serde's snake_case, which the CLI's JSON and the files
-/// written before use.
+/// A result as a plain JS object. Result types serialize their fields in camelCase in the
+/// wasm build (`serde(rename_all(serialize = "camelCase"))` beside their tsify derive, so
+/// the generated TypeScript says the same), while natively they keep the snake_case of the
+/// CLI's JSON and of files.
 pub fn to_js_value<T: Serialize>(v: &T) -> Result<JsValue> {
-    let value = v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| Error::Backend(e.to_string()))?;
-    camel_case_keys(&value)?;
-    Ok(value)
-}
-
-/// `bicubic_psnr` as `bicubicPsnr`.
-fn camel_case(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    let mut upper = false;
-    for c in key.chars() {
-        match c {
-            '_' => upper = true,
-            c if upper => {
-                out.extend(c.to_uppercase());
-                upper = false;
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Renames the snake_case keys of `value`'s objects, nested ones too, in place. Arrays of
-/// numbers (scores, selections: millions of entries) are not walked.
-fn camel_case_keys(value: &JsValue) -> Result<()> {
-    let fail = |e: JsValue| Error::Backend(format!("building the result: {e:?}"));
-    if let Some(array) = value.dyn_ref::<js_sys::Array>() {
-        if array.length() > 0 && array.get(0).is_object() {
-            for item in array.iter() {
-                camel_case_keys(&item)?;
-            }
-        }
-        return Ok(());
-    }
-    if !value.is_object() || value.is_function() || js_sys::ArrayBuffer::is_view(value) {
-        return Ok(());
-    }
-    for key in js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>()).iter() {
-        let child = Reflect::get(value, &key).map_err(fail)?;
-        camel_case_keys(&child)?;
-        if let Some(name) = key.as_string().filter(|k| k.contains('_')) {
-            Reflect::set(value, &camel_case(&name).into(), &child).map_err(fail)?;
-            Reflect::delete_property(value.unchecked_ref::<js_sys::Object>(), &key).map_err(fail)?;
-        }
-    }
-    Ok(())
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| Error::Backend(e.to_string()))
 }
 
 /// Reads `{ width, height, data }` (an `ImageData` or anything shaped like one).

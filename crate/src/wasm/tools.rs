@@ -126,9 +126,10 @@ pub fn ticket_overlay(
     .map_err(to_js)
 }
 
-#[derive(Serialize)]
+/// PSNR (RGB, Y) and SSIM (Y) of an image against its reference.
+#[derive(Serialize, tsify::Tsify)]
 #[serde(rename_all = "camelCase")]
-struct Metrics {
+pub struct Metrics {
     psnr_rgb: f64,
     psnr_y: f64,
     ssim_y: f64,

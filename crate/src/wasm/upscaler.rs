@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::imaging::bicubic;
 use crate::model::{self, format};
 use crate::options::{EvaluateOptions, ScoreOptions, UpscaleOptions, UpscalerOptions};
-use crate::patch::score::Reference;
+use crate::patch::score::{Reference, Scorer};
 use crate::patch::{Grid, LearnedScorer, SparseUpscaler, evaluate, sparse};
 use crate::video::Stream;
 
@@ -32,6 +32,14 @@ pub type ScorerSlot = Rc<RefCell<Option<Rc<LearnedScorer>>>>;
 /// The upscaler in a slot, unless it was disposed.
 pub fn occupant(slot: &Slot) -> Result<Rc<crate::Upscaler>> {
     slot.borrow().clone().ok_or_else(|| Error::InvalidArgument("this upscaler was disposed".into()))
+}
+
+/// What `scorePatches` gives: a score per patch of `grid`, row-major.
+#[derive(serde::Serialize, tsify::Tsify)]
+pub struct PatchScores {
+    pub grid: Grid,
+    pub scorer: Scorer,
+    pub scores: Vec<f32>,
 }
 
 /// A model on a device, ready to upscale images.
@@ -142,7 +150,7 @@ impl Upscaler {
             }
             .await
             .map_err(to_js)?;
-            to_js_value(&serde_json::json!({ "grid": grid, "scorer": scorer, "scores": scores })).map_err(to_js)
+            to_js_value(&PatchScores { grid, scorer, scores }).map_err(to_js)
         })
     }
 

@@ -5,8 +5,8 @@
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-use super::pixel_shuffle::copy_pixels;
-use super::{Channels, Infer, MAX_FACTOR, OnnxAttribute, OnnxInput, OnnxOp, Operator, Run};
+use super::pixel_shuffle::{copy_pixels, onnx_depth_to_space, to_space};
+use super::{Channels, Infer, OnnxOp, Operator, Run};
 use crate::error::Result;
 use crate::graph::{Graph, GraphBuilder, NodeId, NodeShape, Op};
 
@@ -21,11 +21,7 @@ impl Operator for DepthToSpace {
     }
 
     fn infer(&self, cx: &Infer) -> std::result::Result<NodeShape, String> {
-        let (s, f) = (cx.inputs[0], self.factor);
-        if !(2..=MAX_FACTOR).contains(&f) || s.channels % (f * f) != 0 {
-            return Err(format!("cannot move {} channels to space by {f}", s.channels));
-        }
-        Ok(NodeShape { channels: s.channels / (f * f), scale: s.scale * f })
+        to_space(cx, self.factor)
     }
 
     fn run(&self, cx: Run) -> Result<Tensor<4>> {
@@ -33,8 +29,7 @@ impl Operator for DepthToSpace {
     }
 
     fn onnx(&self, _: usize, _: &Graph) -> Vec<OnnxOp> {
-        let attributes = vec![("blocksize", OnnxAttribute::Int(self.factor as i64)), ("mode", OnnxAttribute::Text("DCR"))];
-        vec![OnnxOp::new("DepthToSpace", vec![OnnxInput::Arg(0)], attributes)]
+        onnx_depth_to_space(self.factor, "DCR")
     }
 
     fn channels(&self) -> Channels {

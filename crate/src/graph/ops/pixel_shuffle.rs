@@ -18,12 +18,7 @@ impl Operator for PixelShuffle {
     }
 
     fn infer(&self, cx: &Infer) -> std::result::Result<NodeShape, String> {
-        let (s, f) = (cx.inputs[0], self.factor);
-        if !(2..=MAX_FACTOR).contains(&f) || s.channels % (f * f) != 0 {
-            return Err(format!("cannot shuffle {} channels by {f}", s.channels));
-        }
-        // Each output pixel reads exactly one input pixel: no halo.
-        Ok(NodeShape { channels: s.channels / (f * f), scale: s.scale * f })
+        to_space(cx, self.factor)
     }
 
     fn run(&self, cx: Run) -> Result<Tensor<4>> {
@@ -32,8 +27,7 @@ impl Operator for PixelShuffle {
 
     fn onnx(&self, _: usize, _: &Graph) -> Vec<OnnxOp> {
         // ticketsr's pixel shuffle reads channel c*r*r + i*r + j: DepthToSpace's CRD order.
-        let attributes = vec![("blocksize", OnnxAttribute::Int(self.factor as i64)), ("mode", OnnxAttribute::Text("CRD"))];
-        vec![OnnxOp::new("DepthToSpace", vec![OnnxInput::Arg(0)], attributes)]
+        onnx_depth_to_space(self.factor, "CRD")
     }
 
     fn channels(&self) -> Channels {
@@ -44,6 +38,22 @@ impl Operator for PixelShuffle {
         // The mean over the sub-pixel positions.
         args[0].chunks(self.factor * self.factor).map(|c| c.iter().sum::<f64>() / c.len() as f64).collect()
     }
+}
+
+/// The shape of `f * f` channels per output channel moved into space (pixel shuffles of
+/// either order). Each output pixel reads exactly one input pixel: no halo.
+pub(super) fn to_space(cx: &Infer, f: usize) -> std::result::Result<NodeShape, String> {
+    let s = cx.inputs[0];
+    if !(2..=MAX_FACTOR).contains(&f) || s.channels % (f * f) != 0 {
+        return Err(format!("cannot move {} channels into space by {f}", s.channels));
+    }
+    Ok(NodeShape { channels: s.channels / (f * f), scale: s.scale * f })
+}
+
+/// ONNX's DepthToSpace by `f` in `mode` ("CRD" or "DCR").
+pub(super) fn onnx_depth_to_space(f: usize, mode: &'static str) -> Vec<OnnxOp> {
+    let attributes = vec![("blocksize", OnnxAttribute::Int(f as i64)), ("mode", OnnxAttribute::Text(mode))];
+    vec![OnnxOp::new("DepthToSpace", vec![OnnxInput::Arg(0)], attributes)]
 }
 
 /// Runs `op`, an upsampling by `f` in which each output pixel copies one input pixel:
