@@ -1,5 +1,6 @@
 // A static file server for the demo and the browser tests: serves the repository root
-// (web/ and pkg/ side by side) on loopback with the right MIME types, no dependencies.
+// (web/ and pkg/ side by side), or the built site dist/ (the same layout), on loopback with
+// the right MIME types and no other header that matters, no dependencies.
 // Only files under the root, and none under a dot-folder (.git, .cargo): a request that
 // cannot be decoded is a 400, never a crash. The pages carry their Content-Security-Policy
 // in a <meta> tag, so that any static host serves them with it (docs/limits.md).

@@ -84,6 +84,8 @@ phase "wasm tests (headless Chromium, WebGPU on SwiftShader)" \
   env --chdir=crate CHROMEDRIVER="$(command -v chromedriver)" WASM_BINDGEN_TEST_TIMEOUT=600 \
   cargo run --release --target wasm32-unknown-unknown -p ticketsr --example browser
 wait_background "browser package"
+# The demo, embed and video tests run against the deployable site (dist/), as a host serves it.
+phase "site" scripts/build-site.sh --no-package
 for file in tests/e2e/*.test.mjs; do
   phase "e2e $(basename "$file" .test.mjs)" node --test --test-reporter=spec "$file"
 done

@@ -1,7 +1,9 @@
-// Shared set-up for the end-to-end tests: the repository served on loopback and Debian's
-// Chromium with WebGPU enabled (SwiftShader where there is no GPU).
+// Shared set-up for the end-to-end tests: the repository (or, with `site`, the deployable
+// site scripts/build-site.sh writes to dist/) served on loopback by a plain static file
+// server, and Debian's Chromium with WebGPU enabled (SwiftShader where there is no GPU).
 import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { serve } from '../../scripts/serve.mjs';
 
 export const OUTPUT = new URL('../output/', import.meta.url);
@@ -27,8 +29,12 @@ const reportCsp = () => document.addEventListener('securitypolicyviolation', (e)
   setTimeout(() => { throw new Error(`CSP blocked ${e.blockedURI || 'inline'} (${e.violatedDirective})`); });
 });
 
-export async function start() {
-  const server = await serve(0);
+const SITE = fileURLToPath(new URL('../../dist', import.meta.url));
+
+/** `site`: serve dist/, the built site, instead of the repository. */
+export async function start({ site = false } = {}) {
+  if (site && !existsSync(`${SITE}/sw.js`)) throw new Error('dist/ is not built: run scripts/build-site.sh');
+  const server = site ? await serve(0, SITE) : await serve(0);
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ARGS,
@@ -44,9 +50,10 @@ export async function start() {
   return {
     base,
     browser,
+    server,
     async stop() {
       await browser.close();
-      server.close();
+      if (server.listening) server.close();
     },
   };
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { start, settled, OUTPUT } from './browser.mjs';
 
 let env;
-before(async () => { env = await start(); });
+before(async () => { env = await start({ site: true }); });
 after(async () => { await env?.stop(); });
 
 test('the bundled sample is upscaled x2 densely on WebGPU and scored against bicubic', async () => {

@@ -1,11 +1,12 @@
-// <ticket-sr> on a page of its own (web/embed.html): an image and a video upscaled by two
-// lines of HTML, and a wrong scale reported in place rather than drawn at another size.
+// <ticket-sr> on a page of its own (web/embed.html, from the built site dist/): an image and
+// a video upscaled by two lines of HTML, a wrong scale reported in place rather than drawn
+// at another size, and the page working with the server gone after a first visit.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { start, OUTPUT } from './browser.mjs';
 
 let env;
-before(async () => { env = await start(); });
+before(async () => { env = await start({ site: true }); });
 after(async () => { await env?.stop(); });
 
 const record = () => {
@@ -71,5 +72,34 @@ test('a scale the model does not have is an error shown in place', async () => {
   assert.match(event.message, /upscales x2, not x4/);
   const shown = await page.evaluate(() => document.getElementById('wrong').shadowRoot.querySelector('p').textContent);
   assert.match(shown, /upscales x2, not x4/);
+  await page.close();
+});
+
+// Last in this file: it stops the server.
+test('after a first visit the built site works with the server gone', async () => {
+  const page = await env.browser.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.addInitScript(record);
+  await page.goto(`${env.base}/web/embed.html`);
+  await page.waitForFunction(() => window.events.some((e) => e.id === 'photo'), null, { timeout: 300_000 });
+  // The service worker is active once it has kept every file of the site.
+  const kept = await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    const cache = await caches.open((await caches.keys()).find((k) => k.startsWith('ticketsr-site-')));
+    return (await cache.keys()).map((r) => new URL(r.url).pathname);
+  });
+  assert.ok(kept.includes('/pkg/ticketsr_bg.wasm') && kept.includes('/web/models/ticketsr-espcn-x2.safetensors'), kept.join(' '));
+  env.server.close();
+  env.server.closeAllConnections();
+  const gone = await page.evaluate(() => fetch(`/not-kept-${Date.now()}`).then(() => 'answered', () => 'failed'));
+  assert.equal(gone, 'failed', 'the server still answers');
+  const t = Date.now();
+  await page.reload();
+  await page.waitForFunction(() => window.events.some((e) => e.id === 'photo' && e.type === 'upscaled'), null, { timeout: 300_000 });
+  const photo = await canvas(page, 'photo');
+  assert.deepEqual([photo.width, photo.height], [512, 512]);
+  console.log(`offline: ${kept.length} files kept; the photo upscaled again ${Date.now() - t} ms after the reload`);
+  assert.deepEqual(pageErrors, []);
   await page.close();
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { start, OUTPUT } from './browser.mjs';
 
 let env;
-before(async () => { env = await start(); });
+before(async () => { env = await start({ site: true }); });
 after(async () => { await env?.stop(); });
 
 // ESPCN keeps the photo part of the page quick; the video panel loads its own model.
