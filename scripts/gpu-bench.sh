@@ -43,8 +43,10 @@ if [ "$mode" = real ]; then
   video_clip=../tests/output/gpu-bench-real/720p.webm
   video_count=24
 else
-  # The CI's own build (scripts/test.sh builds the workspace in the dev profile first).
-  cargo build -p ticketsr-cli
+  # The CI's own build: scripts/test.sh's "native build" (cargo test --workspace
+  # --no-run) builds the CLI too, with the workspace's features; `cargo build -p` would
+  # resolve them apart and compile the library again (a minute).
+  cargo test --workspace --no-run --quiet
   cli="$CARGO_TARGET_DIR/debug/ticketsr"
   native=(--backend cpu)
   models=(ticketsr-espcn-x2)
