@@ -7,6 +7,7 @@ crate their mangled path starts with, or, for a trait impl `<T as Trait>`, to T'
     scripts/wasm-size.py [MODULE] [--top N]
 
 MODULE defaults to the release module scripts/build-web.sh builds."""
+import argparse
 import collections
 import os
 import re
@@ -70,12 +71,12 @@ def crate(name):
 
 
 def main():
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    top = int(sys.argv[sys.argv.index("--top") + 1]) if "--top" in sys.argv else 25
-    if "--top" in sys.argv:
-        args = [a for a in args if a != str(top)]
+    parser = argparse.ArgumentParser(description="What each crate costs in the wasm module.")
     target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/ticketsr/target"))
-    path = args[0] if args else f"{target}/wasm32-unknown-unknown/release/ticketsr.wasm"
+    parser.add_argument("module", nargs="?", default=f"{target}/wasm32-unknown-unknown/release/ticketsr.wasm")
+    parser.add_argument("--top", type=int, default=25, help="crates listed")
+    args = parser.parse_args()
+    path, top = args.module, args.top
     b = open(path, "rb").read()
     found, imported = sections(b)
     bodies, names, data = [], {}, 0

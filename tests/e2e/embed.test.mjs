@@ -27,13 +27,19 @@ const canvas = (page, id) => page.evaluate((id) => {
   return { width: c.width, height: c.height, range: max - min, hash: h };
 }, id);
 
-test('the element upscales an image and plays a video upscaled', async () => {
+/// The embed page opened and its photo upscaled (or failed), with the page's uncaught errors.
+async function openEmbed() {
   const page = await env.browser.newPage();
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.addInitScript(record);
   await page.goto(`${env.base}/web/embed.html`);
   await page.waitForFunction(() => window.events.some((e) => e.id === 'photo'), null, { timeout: 300_000 });
+  return { page, pageErrors };
+}
+
+test('the element upscales an image and plays a video upscaled', async () => {
+  const { page, pageErrors } = await openEmbed();
   const photo = await canvas(page, 'photo');
   assert.deepEqual([photo.width, photo.height], [512, 512]);
   assert.ok(photo.range > 100, 'not blank');
@@ -77,12 +83,7 @@ test('a scale the model does not have is an error shown in place', async () => {
 
 // Last in this file: it stops the server.
 test('after a first visit the built site works with the server gone', async () => {
-  const page = await env.browser.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.addInitScript(record);
-  await page.goto(`${env.base}/web/embed.html`);
-  await page.waitForFunction(() => window.events.some((e) => e.id === 'photo'), null, { timeout: 300_000 });
+  const { page, pageErrors } = await openEmbed();
   // The service worker is active once it has kept every file of the site.
   const kept = await page.evaluate(async () => {
     await navigator.serviceWorker.ready;

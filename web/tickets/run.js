@@ -3,7 +3,7 @@
 // the network on them only and show the result.
 import { metrics, patchGains, selectPatches, downscale } from '../../pkg/ticketsr.js';
 import { $, draw, setStatus, showError, task } from '../page.js';
-import { demo, state } from '../state.js';
+import { demo, settings, state } from '../state.js';
 import { showResult } from '../image/result.js';
 import { drawOverlay } from './overlay.js';
 
@@ -135,7 +135,7 @@ async function fitBudget() {
 
 export function wireTickets() {
   // `?keep=`, `?scorer=`, `?patch=` preset the controls.
-  const params = new URLSearchParams(location.search);
+  const { params } = settings;
   for (const [key, id] of [['keep', 'keep'], ['scorer', 'scorer'], ['patch', 'patch-size']]) {
     if (params.has(key)) $(id).value = params.get(key);
   }

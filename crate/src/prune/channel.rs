@@ -238,10 +238,10 @@ pub fn slice(model: &ModelFile, coupling: &Coupling, removed: &[bool]) -> Result
                 return Err(Error::InvalidArgument(format!("pruning would remove every channel of `{}`", node.name)));
             }
             if let Some(b) = conv.bias {
-                let (taps, w, input) = (conv.kernel[0] * conv.kernel[1], &model.values[conv.weight], &constant[node.inputs[0]]);
+                let (w, input) = (&model.values[conv.weight], &constant[node.inputs[0]]);
                 let gone: Vec<usize> = (0..conv.in_channels).filter(|i| !ki.contains(i)).collect();
                 for (o, v) in out.values[b].iter_mut().enumerate() {
-                    let shift: f64 = gone.iter().map(|&i| input[i] * w[(o * conv.in_channels + i) * taps..][..taps].iter().map(|&v| v as f64).sum::<f64>()).sum();
+                    let shift: f64 = gone.iter().map(|&i| input[i] * conv.tap_sum(w, o, i)).sum();
                     *v += shift as f32;
                 }
             }

@@ -30,6 +30,13 @@ impl Conv2d {
     pub fn filter_len(&self) -> usize {
         self.in_channels * self.kernel[0] * self.kernel[1]
     }
+
+    /// The sum of the taps that take input channel `i` into output channel `o`: what a
+    /// constant on that input adds to that output, per unit.
+    pub fn tap_sum(&self, weight: &[f32], o: usize, i: usize) -> f64 {
+        let taps = self.kernel[0] * self.kernel[1];
+        weight[(o * self.in_channels + i) * taps..][..taps].iter().map(|&v| v as f64).sum()
+    }
 }
 
 impl Operator for Conv2d {
@@ -121,10 +128,9 @@ impl Operator for Conv2d {
     }
 
     fn flat(&self, args: &[&[f64]], values: &[Vec<f32>]) -> Vec<f64> {
-        let (x, w, taps) = (args[0], &values[self.weight], self.kernel[0] * self.kernel[1]);
-        let tap_sum = |o: usize, i: usize| w[(o * self.in_channels + i) * taps..][..taps].iter().map(|&v| v as f64).sum::<f64>();
+        let (x, w) = (args[0], &values[self.weight]);
         (0..self.out_channels)
-            .map(|o| self.bias.map_or(0.0, |b| values[b][o] as f64) + (0..self.in_channels).map(|i| x[i] * tap_sum(o, i)).sum::<f64>())
+            .map(|o| self.bias.map_or(0.0, |b| values[b][o] as f64) + (0..self.in_channels).map(|i| x[i] * self.tap_sum(w, o, i)).sum::<f64>())
             .collect()
     }
 
