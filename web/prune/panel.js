@@ -1,7 +1,8 @@
 // The pruning panel: the picked model pruned as the panel says (pruning takes
 // milliseconds on the CPU; the network is then uploaded afresh), its summary, its
-// per-layer chart and a link to save it.
-import { prune } from '../../pkg/ticketsr.js';
+// per-layer chart and a link to save it. Channels by reconstruction are chosen and
+// re-fitted on the image being upscaled, on the upscaler's device (seconds).
+import { prune, downscale } from '../../pkg/ticketsr.js';
 import { $, clearError, showError } from '../page.js';
 import { demo, state } from '../state.js';
 import { loadModel } from '../model/load.js';
@@ -16,6 +17,12 @@ function pruneMethod() {
   if (kind === 'magnitude') return { method: 'magnitude', sparsity, scope: variant };
   if (kind === 'two-of-four') return { method: 'two-of-four' };
   return null;
+}
+
+/// The image as the network will see it: in evaluation mode, its LR version.
+function calibrationImage() {
+  if (!state.image) throw new Error('load an image first: reconstruction calibrates on it');
+  return $('evaluate').checked ? downscale(state.image, state.upscaler.info().model.scale) : state.image;
 }
 
 function size(bytes) {
@@ -39,7 +46,9 @@ export async function loadPicked() {
     return;
   }
   const t = performance.now();
-  const { model, before: b, after: a } = prune(original.bytes, method);
+  const { model, before: b, after: a } = method.criterion === 'reconstruction'
+    ? await state.upscaler.prune(original.bytes, method, calibrationImage())
+    : prune(original.bytes, method);
   const ms = performance.now() - t;
   await loadModel(model, `${original.label}, pruned`);
   $('prune-summary').textContent =

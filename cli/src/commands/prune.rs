@@ -7,7 +7,7 @@ use ticketsr::prune::channel::{self, Budget, ChannelConfig, Criterion};
 use ticketsr::prune::{self, MethodKind, magnitude::Scope, recover};
 use ticketsr::train::data::PatchPairs;
 use ticketsr::train::{StepReport, TrainConfig};
-use ticketsr::{Backend, BackendChoice, Error, Result};
+use ticketsr::{Backend, BackendChoice, Error, Result, Upscaler};
 
 use crate::args::{Schedule, choice};
 use crate::files::{load_hr, load_model, write};
@@ -33,8 +33,9 @@ pub struct Args {
     #[arg(long, default_value_t = 0.5)]
     sparsity: f64,
     /// Channel: how channels are scored: l1 (mean absolute weight of the filter, Chase),
-    /// l2 (its root mean square) or leverage (column-subset leverage of the layer's filter
-    /// matrix, CHEX).
+    /// l2 (its root mean square), leverage (column-subset leverage of the layer's filter
+    /// matrix, CHEX) or reconstruction (on --calibrate images: the channels whose removal
+    /// changes the next layers least go, and those layers are re-fitted by least squares).
     #[arg(long, value_parser = choice::<Criterion>, default_value = "l1")]
     criterion: Criterion,
     /// Channel: rank all channels together (global), or take the same share from every
@@ -54,6 +55,14 @@ pub struct Args {
     /// HR images, folders or videos to train on.
     #[arg(long, num_args = 1..)]
     data: Vec<PathBuf>,
+    /// Channel, reconstruction: images, folders or videos as the model will see them
+    /// (its inputs), whose activations choose the channels and re-fit the layers.
+    #[arg(long, num_args = 1..)]
+    calibrate: Vec<PathBuf>,
+    /// Recovery learns the unpruned model's output on --data instead of the HR images
+    /// (distillation).
+    #[arg(long)]
+    distill: bool,
     /// Global magnitude: find a lottery ticket in this many rounds of train, prune,
     /// rewind (then train the ticket once more).
     #[arg(long, conflicts_with = "gradual")]
@@ -88,6 +97,8 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
         multiple,
         fine_tune,
         data,
+        calibrate,
+        distill,
         lottery,
         gradual,
         frame_every,
@@ -111,31 +122,46 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
     if trains && (fine_tune == 0 || data.is_empty()) {
         return Err(Error::InvalidArgument("training needs --fine-tune STEPS and --data IMAGES|VIDEO".into()));
     }
+    if pass.needs_calibration() == calibrate.is_empty() || pass.needs_calibration() && gradual.is_some() {
+        return Err(Error::InvalidArgument("--calibrate IMAGES goes with --method channel --criterion reconstruction (not --gradual)".into()));
+    }
+    if distill && !trains {
+        return Err(Error::InvalidArgument("--distill needs --fine-tune STEPS and --data IMAGES|VIDEO".into()));
+    }
     let start = now_ms();
-    let pruned = if !trains {
-        pass.apply(&m)?
-    } else {
-        let Schedule { batch, lr, lr_min, seed } = schedule;
-        let config = TrainConfig { steps: fine_tune, batch, patch, lr, lr_min, seed };
-        let device = Backend::acquire(backend).await?.device;
-        let pairs = PatchPairs::from_hr(&load_hr(&data, frame_every, max_frames)?, m.info.scale)?;
-        let trainings = lottery.map_or(1, |r| r + 1);
-        let bar = progress::steps(json, fine_tune * trainings);
-        let (mut done, mut psnr) = (0, f64::NAN);
-        let mut on_step = |phase: &str, r: StepReport| {
-            done += 1;
-            psnr = running(psnr, r.psnr);
-            bar.set_position(done as u64);
-            bar.set_message(format!("{phase}: psnr {psnr:.2} dB"));
-        };
-        let how = recover::Recovery { data: &pairs, config, device: &device };
-        let out = match (lottery, gradual) {
-            (Some(rounds), _) => recover::lottery(&m, sparsity, rounds, how, &mut on_step).await?,
-            (_, Some(every)) => recover::gradual_channels(&m, &channels, every, how, &mut on_step).await?,
-            _ => recover::fine_tune(&pass.apply(&m)?, how, &mut on_step).await?,
-        };
-        bar.finish_and_clear();
-        out
+    let device = if trains || pass.needs_calibration() { Some(Backend::acquire(backend).await?) } else { None };
+    let base = match &device {
+        Some(b) => pass.apply_on(&m, &load_hr(&calibrate, frame_every, max_frames)?, &b.device).await?,
+        None => pass.apply(&m)?,
+    };
+    let pruned = match device {
+        Some(backend) if trains => {
+            let Schedule { batch, lr, lr_min, seed } = schedule;
+            let config = TrainConfig { steps: fine_tune, batch, patch, lr, lr_min, seed };
+            let mut pairs = PatchPairs::from_hr(&load_hr(&data, frame_every, max_frames)?, m.info.scale)?;
+            let device = backend.device.clone();
+            if distill {
+                pairs = recover::distilled(&pairs, &Upscaler::new(&m, backend)?).await?;
+            }
+            let trainings = lottery.map_or(1, |r| r + 1);
+            let bar = progress::steps(json, fine_tune * trainings);
+            let (mut done, mut psnr) = (0, f64::NAN);
+            let mut on_step = |phase: &str, r: StepReport| {
+                done += 1;
+                psnr = running(psnr, r.psnr);
+                bar.set_position(done as u64);
+                bar.set_message(format!("{phase}: psnr {psnr:.2} dB"));
+            };
+            let how = recover::Recovery { data: &pairs, config, device: &device };
+            let out = match (lottery, gradual) {
+                (Some(rounds), _) => recover::lottery(&m, sparsity, rounds, how, &mut on_step).await?,
+                (_, Some(every)) => recover::gradual_channels(&m, &channels, every, how, &mut on_step).await?,
+                _ => recover::fine_tune(&base, how, &mut on_step).await?,
+            };
+            bar.finish_and_clear();
+            out
+        }
+        _ => base,
     };
     let file = format::to_bytes(&pruned)?;
     write(&output, &file)?;

@@ -113,17 +113,31 @@ impl Network {
     /// side keeps no margin the window's edge is the image's, and convolutions zero-pad
     /// there as whole-image inference does; the result equals `forward` cropped.
     pub fn forward_cropped(&self, input: Tensor<4>, drop: Sides) -> Result<Tensor<4>> {
-        self.run(input, drop, None)
+        self.output(self.run(input, drop, None, &[self.graph.output])?)
+    }
+
+    /// The values of nodes `taps` (whole, in their own resolution) on `input`, computing no
+    /// node after the last of them: what calibrating a pruned network reads.
+    pub fn forward_taps(&self, input: Tensor<4>, taps: &[NodeId]) -> Result<Vec<Tensor<4>>> {
+        if let Some(t) = taps.iter().find(|&&t| t >= self.graph.nodes.len()) {
+            return Err(Error::InvalidArgument(format!("node {t} does not exist")));
+        }
+        self.run(input, [0; 4], None, taps)
     }
 
     /// [`Network::forward_cropped`] with the convolutions `kernels` cover (and the
     /// activations they take in) run by them instead of burn's: on a GPU, the fused kernel
     /// (`gpu::conv`), the inference hot path.
     pub fn forward_cropped_fused(&self, input: Tensor<4>, drop: Sides, kernels: &dyn ConvKernels) -> Result<Tensor<4>> {
-        self.run(input, drop, Some(kernels))
+        self.output(self.run(input, drop, Some(kernels), &[self.graph.output])?)
     }
 
-    fn run(&self, input: Tensor<4>, drop: Sides, fused: Option<&dyn ConvKernels>) -> Result<Tensor<4>> {
+    fn output(&self, mut values: Vec<Tensor<4>>) -> Result<Tensor<4>> {
+        values.pop().ok_or_else(|| Error::model("output node produced nothing"))
+    }
+
+    /// Runs the nodes up to the last of `taps` and returns the tapped values.
+    fn run(&self, input: Tensor<4>, drop: Sides, fused: Option<&dyn ConvKernels>, taps: &[NodeId]) -> Result<Vec<Tensor<4>>> {
         let [_, c, h, w] = input.dims();
         if c != 3 || h == 0 || w == 0 {
             return Err(Error::InvalidArgument(format!("network input must be [n, 3, h, w], got {:?}", input.dims())));
@@ -138,7 +152,8 @@ impl Network {
         let mut input = Some(input);
         // Activation nodes a fused convolution has already applied.
         let mut applied = vec![false; nodes.len()];
-        for (id, node) in nodes.iter().enumerate() {
+        let last = taps.iter().copied().max().unwrap_or(0);
+        for (id, node) in nodes.iter().enumerate().take(last + 1) {
             let mut args = Vec::with_capacity(node.inputs.len().max(1));
             for &i in &node.inputs {
                 let v = values[i].clone().ok_or_else(|| Error::model(format!("node {i} was freed before node {id} read it")))?;
@@ -171,12 +186,14 @@ impl Network {
             values[id] = Some((out, want));
             // Free what no later node reads, so peak memory follows the graph's width.
             for &i in &node.inputs {
-                if self.analysis.last_use[i] == id {
+                if self.analysis.last_use[i] == id && !taps.contains(&i) {
                     values[i] = None;
                 }
             }
         }
-        values[self.graph.output].take().map(|(y, _)| y).ok_or_else(|| Error::model("output node produced nothing"))
+        taps.iter()
+            .map(|&t| values[t].clone().map(|(y, _)| y).ok_or_else(|| Error::model(format!("node {t} produced nothing"))))
+            .collect()
     }
 
     /// Reads every parameter back (for saving a trained or pruned network).

@@ -25,6 +25,10 @@ pub enum Criterion {
     /// its layer's filter matrix, as many of them as the layer keeps channels. Redundant
     /// filters (ones the others span) score low even when they are large.
     Leverage,
+    /// Data-aware (ThiNet, He et al. 2017): channels chosen by how little their removal
+    /// changes the next layers' outputs on calibration images, and those layers re-fitted
+    /// by least squares ([`super::reconstruct`]). Needs the images, so not in [`prune`].
+    Reconstruction,
 }
 
 /// Where the share of channels to remove is counted.
@@ -114,7 +118,10 @@ fn leverage(w: &[f32], rows: usize, cols: usize, rank: usize) -> Vec<f64> {
 }
 
 /// Every class's score: the mean of its writing filters' scores.
-fn scores(model: &ModelFile, coupling: &Coupling, config: &ChannelConfig) -> Vec<f64> {
+fn scores(model: &ModelFile, coupling: &Coupling, config: &ChannelConfig) -> Result<Vec<f64>> {
+    if config.criterion == Criterion::Reconstruction {
+        return Err(Error::InvalidArgument("the reconstruction criterion needs calibration images (prune::reconstruct)".into()));
+    }
     let keep = 1.0 - config.sparsity;
     let mut per_filter: std::collections::HashMap<NodeId, Vec<f64>> = Default::default();
     for &(node, _) in coupling.producers.iter().flatten() {
@@ -128,29 +135,40 @@ fn scores(model: &ModelFile, coupling: &Coupling, config: &ChannelConfig) -> Vec
                     let rank = ((keep * rows as f64).round() as usize).clamp(1, rows.min(len));
                     leverage(w, rows, len, rank)
                 }
+                Criterion::Reconstruction => Vec::new(),
             }
         });
     }
-    coupling
+    Ok(coupling
         .producers
         .iter()
         .map(|p| p.iter().map(|&(node, c)| per_filter[&node][c]).sum::<f64>() / p.len().max(1) as f64)
-        .collect()
+        .collect())
 }
 
-/// Which classes to remove (true) under `config`.
+/// Which classes to remove (true) under `config`, scored from the weights.
 pub fn choose(model: &ModelFile, coupling: &Coupling, config: &ChannelConfig) -> Result<Vec<bool>> {
     config.check()?;
-    let mut score = scores(model, coupling, config);
-    let layers = coupling.layers();
+    let mut score = scores(model, coupling, config)?;
     if config.budget == Budget::Global {
-        for (_, classes) in &layers {
+        for (_, classes) in &coupling.layers() {
             let mean = classes.iter().map(|&c| score[c]).sum::<f64>() / classes.len() as f64;
             if mean > 0.0 {
                 classes.iter().for_each(|&c| score[c] /= mean);
             }
         }
     }
+    choose_by(coupling, config, &score)
+}
+
+/// Which classes to remove under `config`'s budget, floor and multiple, the lowest
+/// `score`s first (scores comparable across layers under a global budget).
+pub fn choose_by(coupling: &Coupling, config: &ChannelConfig, score: &[f64]) -> Result<Vec<bool>> {
+    config.check()?;
+    if score.len() != coupling.classes() {
+        return Err(Error::InvalidArgument(format!("{} scores for {} channel classes", score.len(), coupling.classes())));
+    }
+    let layers = coupling.layers();
     let by_score = |classes: &mut Vec<usize>| classes.sort_by(|&a, &b| score[a].total_cmp(&score[b]).then(a.cmp(&b)));
     let min_keep = |size: usize| ((config.floor * size as f64).ceil() as usize).max(1);
     let mut removed = vec![false; coupling.classes()];
@@ -261,11 +279,16 @@ pub fn slice(model: &ModelFile, coupling: &Coupling, removed: &[bool]) -> Result
     }
     // Sliced parameters still lie on their uint8 grid and stay a byte per value; biases
     // that took a removed channel's constant do not.
-    let by_name: std::collections::HashMap<&str, usize> = out.graph.params.iter().enumerate().map(|(i, p)| (p.name.as_str(), i)).collect();
-    let values = &out.values;
-    out.grids.retain(|name, grid| by_name.get(name.as_str()).is_some_and(|&i| grid.codes(&values[i]).is_some()));
+    drop_moved_grids(&mut out);
     out.validate()?;
     Ok(out)
+}
+
+/// Forgets the uint8 grid of every parameter whose values no longer lie on it.
+pub(super) fn drop_moved_grids(model: &mut ModelFile) {
+    let by_name: std::collections::HashMap<&str, usize> = model.graph.params.iter().enumerate().map(|(i, p)| (p.name.as_str(), i)).collect();
+    let values = &model.values;
+    model.grids.retain(|name, grid| by_name.get(name.as_str()).is_some_and(|&i| grid.codes(&values[i]).is_some()));
 }
 
 /// The entries of a row-major tensor of `shape` at the `kept` indices of each axis.

@@ -2,20 +2,25 @@
 //! model the project loads can be pruned: unstructured magnitude pruning (global or per
 //! layer) and N:M patterns as zeroed weights ([`magnitude`], stored compactly by the model
 //! format), and channel pruning ([`channel`]) that slices coupled channels ([`coupling`])
-//! out of the graph. [`recover`] trains the result back.
+//! out of the graph, chosen from the weights or, by [`reconstruct`], from what the layers
+//! compute on calibration images. [`recover`] trains the result back.
 
 pub mod channel;
 pub mod coupling;
 pub mod magnitude;
+pub mod reconstruct;
 pub mod recover;
 
 use serde::{Deserialize, Serialize};
 
+use burn::tensor::Device;
+
 use crate::error::Result;
 use crate::graph::Op;
+use crate::imaging::RgbaImage;
 use crate::graph::ops::Conv2d;
 use crate::model::ModelFile;
-use channel::ChannelConfig;
+use channel::{ChannelConfig, Criterion};
 use magnitude::Scope;
 
 /// One pruning pass, as the CLI and the JS API name it. [`MethodKind`] is its variants'
@@ -38,12 +43,27 @@ pub enum Method {
 }
 
 impl Method {
+    /// The pass from the weights alone (the reconstruction criterion needs [`Method::apply_on`]).
     pub fn apply(&self, model: &ModelFile) -> Result<ModelFile> {
         match self {
             Method::Magnitude { sparsity, scope } => magnitude::magnitude(model, *sparsity, *scope),
             Method::TwoOfFour => magnitude::n_of_m(model, 2, 4),
             Method::Channel(config) => channel::prune(model, config),
         }
+    }
+
+    /// The pass, with `calibration` (images as the model will see them) on `device` where
+    /// it uses them: channels by [`Criterion::Reconstruction`]. Other passes ignore them.
+    pub async fn apply_on(&self, model: &ModelFile, calibration: &[RgbaImage], device: &Device) -> Result<ModelFile> {
+        match self {
+            Method::Channel(config) if config.criterion == Criterion::Reconstruction => reconstruct::prune(model, config, calibration, device).await,
+            _ => self.apply(model),
+        }
+    }
+
+    /// Whether [`Method::apply_on`] reads its calibration images.
+    pub fn needs_calibration(&self) -> bool {
+        matches!(self, Method::Channel(ChannelConfig { criterion: Criterion::Reconstruction, .. }))
     }
 }
 

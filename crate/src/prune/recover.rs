@@ -11,6 +11,7 @@ use crate::graph::ops::Conv2d;
 use crate::model::ModelFile;
 use crate::train::data::PatchPairs;
 use crate::train::{StepReport, TrainConfig, Trainer};
+use crate::{Silent, Upscaler};
 use burn::tensor::Device;
 
 /// What a long run reports after each step: which phase (a round of lottery tickets, or
@@ -24,6 +25,18 @@ pub struct Recovery<'a> {
     pub data: &'a PatchPairs,
     pub config: TrainConfig,
     pub device: &'a Device,
+}
+
+/// Distillation's data: `data`'s LR images, each with `teacher`'s output (the unpruned
+/// model's) as its target instead of the HR image. The pruned network then learns to do
+/// what the dense one did, which any images or video frames teach, HR or not, and which
+/// keeps it from drifting towards the fine-tuning data's own look.
+pub async fn distilled(data: &PatchPairs, teacher: &Upscaler) -> Result<PatchPairs> {
+    let mut pairs = Vec::new();
+    for lr in data.inputs() {
+        pairs.push((lr.clone(), teacher.upscale(lr, &mut Silent).await?));
+    }
+    PatchPairs::from_pairs(data.scale(), pairs)
 }
 
 /// Masks that hold every zero convolution weight of `model` at zero.
@@ -169,6 +182,29 @@ mod tests {
         assert!((magnitude::sparsity(&tuned) - magnitude::sparsity(&pruned)).abs() < 1e-9);
         let moved = pruned.values.iter().flatten().zip(tuned.values.iter().flatten()).filter(|(a, b)| a != b).count();
         assert!(moved > 1000, "{moved} weights moved");
+    }
+
+    #[test]
+    fn distillation_targets_are_the_teachers_output() {
+        // The teacher trained on its own outputs starts at (almost) zero loss: the targets
+        // are its output rounded to bytes, where the HR images are far from it. One 20 px LR
+        // image and 20 px patches: the patch is the whole image, as the teacher saw it.
+        let device = Backend::cpu().device;
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/models/ticketsr-espcn-x2.safetensors");
+        let m = crate::model::format::from_bytes(&std::fs::read(file).unwrap()).unwrap();
+        let px = (0..40 * 40).flat_map(|i| [(i * 7 % 256) as u8, (i / 40 * 6) as u8, (i % 40 * 6) as u8, 255]);
+        let data = PatchPairs::from_hr(&[RgbaImage::new(40, 40, px.collect()).unwrap()], 2).unwrap();
+        let distilled = pollster::block_on(distilled(&data, &crate::Upscaler::new(&m, Backend::cpu()).unwrap())).unwrap();
+        let first = |d: &PatchPairs| {
+            let mut psnr = 0.0;
+            let config = TrainConfig { patch: 20, ..config(1) };
+            pollster::block_on(fine_tune(&m, Recovery { data: d, config, device: &device }, &mut |_, r| psnr = r.psnr)).unwrap();
+            psnr
+        };
+        let (own, hr) = (first(&distilled), first(&data));
+        assert!(own > 45.0 && hr < 35.0, "on its own output {own:.1} dB, on the HR image {hr:.1} dB");
+        let lr = data.inputs().next().unwrap().clone();
+        assert!(PatchPairs::from_pairs(2, vec![(lr.clone(), lr)]).is_err(), "a target of the wrong size");
     }
 
     #[test]

@@ -28,6 +28,23 @@ impl PatchPairs {
         Ok(Self { scale, pairs })
     }
 
+    /// Pairs of LR images and their `scale` times larger targets, made elsewhere (a
+    /// teacher's output, for distillation).
+    pub fn from_pairs(scale: usize, pairs: Vec<(RgbaImage, RgbaImage)>) -> Result<Self> {
+        if pairs.is_empty() {
+            return Err(Error::InvalidArgument("no training images".into()));
+        }
+        if let Some((lr, hr)) = pairs.iter().find(|(lr, hr)| lr.width.checked_mul(scale) != Some(hr.width) || lr.height.checked_mul(scale) != Some(hr.height)) {
+            return Err(Error::InvalidArgument(format!("a {}x{} target is not {scale} times its {}x{} input", hr.width, hr.height, lr.width, lr.height)));
+        }
+        Ok(Self { scale, pairs })
+    }
+
+    /// The LR side of every pair.
+    pub fn inputs(&self) -> impl Iterator<Item = &RgbaImage> {
+        self.pairs.iter().map(|(lr, _)| lr)
+    }
+
     pub fn scale(&self) -> usize {
         self.scale
     }

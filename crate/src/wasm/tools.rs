@@ -10,7 +10,7 @@ use super::convert::{read_image, to_js_value, value, write_image};
 use super::to_js;
 use crate::error::Error;
 use crate::imaging::{bicubic, metrics};
-use crate::model::format;
+use crate::model::{ModelFile, format};
 use crate::patch::score;
 use crate::patch::select::{self, Selection};
 use crate::patch::{Grid, overlay};
@@ -32,27 +32,38 @@ pub fn select_patches(
 
 /// Prunes a ticketsr model file; the result is another model file with the summaries of
 /// both. Runs on the CPU in a few milliseconds for the bundled models, so a page can prune
-/// live as a slider moves.
+/// live as a slider moves. Channels by `criterion: "reconstruction"` need calibration
+/// images and a device: `upscaler.prune(...)`.
 #[wasm_bindgen(unchecked_return_type = "PruneResult")]
 pub fn prune(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] model: Uint8Array,
     #[wasm_bindgen(unchecked_param_type = "PruneMethod")] method: JsValue,
 ) -> std::result::Result<JsValue, JsValue> {
     (|| {
-        let method: crate::prune::Method = serde_wasm_bindgen::from_value(method).map_err(|e| {
-            Error::InvalidArgument(format!("prune method must be {{method: \"magnitude\" | \"two-of-four\" | \"channel\", sparsity, ...}}: {e}"))
-        })?;
-        let original = format::from_bytes(&model.to_vec())?;
-        let pruned = method.apply(&original)?;
-        let result = js_sys::Object::new();
-        let set = |k: &str, v: &JsValue| Reflect::set(&result, &k.into(), v).map(drop).map_err(|_| Error::Backend("building the result".into()));
-        let file = format::to_bytes(&pruned)?;
-        set("model", &Uint8Array::from(file.as_slice()).into())?;
-        set("before", &to_js_value(&crate::prune::summary(&original, &original, format::to_bytes(&original)?.len())?)?)?;
-        set("after", &to_js_value(&crate::prune::summary(&original, &pruned, file.len())?)?)?;
-        Ok(result.into())
+        let (method, original) = (prune_method(method)?, format::from_bytes(&model.to_vec())?);
+        if method.needs_calibration() {
+            return Err(Error::InvalidArgument("the reconstruction criterion needs calibration images: use upscaler.prune(model, method, image)".into()));
+        }
+        prune_result(&original, &method.apply(&original)?)
     })()
     .map_err(to_js)
+}
+
+pub(super) fn prune_method(method: JsValue) -> Result<crate::prune::Method, Error> {
+    serde_wasm_bindgen::from_value(method).map_err(|e| {
+        Error::InvalidArgument(format!("prune method must be {{method: \"magnitude\" | \"two-of-four\" | \"channel\", sparsity, ...}}: {e}"))
+    })
+}
+
+/// `{ model, before, after }`: the pruned file and both summaries.
+pub(super) fn prune_result(original: &ModelFile, pruned: &ModelFile) -> Result<JsValue, Error> {
+    let result = js_sys::Object::new();
+    let set = |k: &str, v: &JsValue| Reflect::set(&result, &k.into(), v).map(drop).map_err(|_| Error::Backend("building the result".into()));
+    let file = format::to_bytes(pruned)?;
+    set("model", &Uint8Array::from(file.as_slice()).into())?;
+    set("before", &to_js_value(&crate::prune::summary(original, original, format::to_bytes(original)?.len())?)?)?;
+    set("after", &to_js_value(&crate::prune::summary(original, pruned, file.len())?)?)?;
+    Ok(result.into())
 }
 
 /// Writes a ticketsr model file as ONNX (opset 17; RGB in [0, 1] as `[n, 3, h, w]`, height

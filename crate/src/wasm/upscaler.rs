@@ -9,7 +9,7 @@ use wasm_bindgen_futures::future_to_promise;
 
 use super::canvas::GpuCanvas;
 use super::convert::{self, CANCELLABLE, JsProgress, read_image, to_js_value, value, write_image};
-use super::to_js;
+use super::{to_js, tools};
 use super::video::VideoStream;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
@@ -237,6 +237,25 @@ impl Upscaler {
             Ok(())
         })()
         .map_err(to_js)
+    }
+
+    /// Prunes a model file (any, not only this upscaler's) as `prune()` does, on this
+    /// upscaler's device, so that channels by `criterion: "reconstruction"` can be chosen
+    /// and re-fitted on `calibration`: an image as the pruned model will see it (its
+    /// input), e.g. the one about to be upscaled.
+    #[wasm_bindgen(unchecked_return_type = "Promise<PruneResult>")]
+    pub fn prune(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] model: Uint8Array,
+        #[wasm_bindgen(unchecked_param_type = "PruneMethod")] method: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ImageData | ImageLike")] calibration: JsValue,
+    ) -> Promise {
+        let prepared = self.get().and_then(|(up, _)| Ok((up, tools::prune_method(method)?, format::from_bytes(&model.to_vec())?, read_image(&calibration)?)));
+        future_to_promise(async move {
+            let (up, method, original, image) = prepared.map_err(to_js)?;
+            let pruned = method.apply_on(&original, &[image], up.device()).await.map_err(to_js)?;
+            tools::prune_result(&original, &pruned).map_err(to_js)
+        })
     }
 
     /// A video upscaled frame by frame with this model: `await stream.next(frame, options)`
