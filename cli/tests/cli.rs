@@ -174,6 +174,48 @@ fn channel_pruning_gives_a_smaller_model_that_fine_tuning_recovers() {
     // Training flags without data are refused with a message, not run.
     let (ok, _, err) = ticketsr(&[&args[..], &["-o", tuned.to_str().unwrap(), "--fine-tune", "5"]].concat());
     assert!(!ok && err.contains("--data"), "{err}");
+    // By reconstruction on the photo's LR (a different crop set from the evaluation's HR),
+    // then distilled: the same channels go, and the output stays near the dense model's.
+    let (calibrated, distilled) = (dir.join("calibrated.safetensors"), dir.join("distilled.safetensors"));
+    let lr = dir.join("lr.png");
+    std::fs::write(&lr, ticketsr::imaging::encode_png(&ticketsr::imaging::bicubic::downscale(&common::image(&photo), 2).unwrap()).unwrap()).unwrap();
+    let recon = [&args[..], &["--criterion", "reconstruction", "--calibrate", lr.to_str().unwrap(), "--backend", "cpu"]].concat();
+    let (ok, v, err) = ticketsr(&[&recon[..], &["-o", calibrated.to_str().unwrap()]].concat());
+    assert!(ok, "{err}");
+    let kept: u64 = v["after"]["layers"].as_array().unwrap().iter().map(|l| l["channels"].as_u64().unwrap()).sum();
+    assert_eq!(kept, 80 + 12);
+    let train = ["--fine-tune", "10", "--batch", "4", "--patch", "24", "--lr", "1e-4", "--distill", "--data", photo.to_str().unwrap()];
+    let (ok, _, err) = ticketsr(&[&recon[..], &["-o", distilled.to_str().unwrap()], &train[..]].concat());
+    assert!(ok, "{err}");
+    let (dense, c, d) = (eval(&model), eval(&calibrated), eval(&distilled));
+    println!("ESPCN x2 50% channels by reconstruction: {c:.2} dB, distilled 10 steps {d:.2} dB (dense {dense:.2}, L1 {p:.2})");
+    assert!(c > p + 10.0 && c > dense - 1.5 && d > dense - 1.5, "{c} {d}");
+    // Calibration without the criterion that reads it, or the criterion without images, is refused.
+    let (ok, _, err) = ticketsr(&[&args[..], &["-o", tuned.to_str().unwrap(), "--calibrate", lr.to_str().unwrap()]].concat());
+    assert!(!ok && err.contains("--calibrate"), "{err}");
+    let (ok, _, err) = ticketsr(&[&args[..], &["-o", tuned.to_str().unwrap(), "--criterion", "reconstruction"]].concat());
+    assert!(!ok && err.contains("--calibrate"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn frontier_places_dense_pruned_and_ticket_runs_and_draws_the_front() {
+    let dir = std::env::temp_dir().join(format!("ticketsr-frontier-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = common::repo().join("web/models/ticketsr-espcn-x2.safetensors");
+    let photo = common::repo().join("web/media/astronaut-256.png");
+    let svg = dir.join("frontier.svg");
+    let args = ["frontier", photo.to_str().unwrap(), "--models", model.to_str().unwrap(), "--sparsity", "0.5", "--keep", "0.25", "--calibrate"];
+    let rest = [photo.to_str().unwrap(), "--crop", "96", "--repeat", "1", "--backend", "cpu", "--svg", svg.to_str().unwrap(), "--json"];
+    let (ok, v, err) = ticketsr(&[&args[..], &rest[..]].concat());
+    assert!(ok, "{err}");
+    let labels: Vec<&str> = v["points"].as_array().unwrap().iter().map(|p| p["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["bicubic", "ticketsr-espcn-x2", "ticketsr-espcn-x2 keep 25%", "ticketsr-espcn-x2 -50% ch", "ticketsr-espcn-x2 -50% ch keep 25%"]);
+    assert!(v["points"].as_array().unwrap().iter().any(|p| p["point"]["on_front"] == true));
+    let drawn = std::fs::read_to_string(&svg).unwrap();
+    assert!(drawn.starts_with("<svg") && drawn.contains("Pareto front"));
+    let (ok, _, err) = ticketsr(&["frontier", photo.to_str().unwrap(), "--models", model.to_str().unwrap(), "--backend", "cpu"]);
+    assert!(!ok && err.contains("--calibrate"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

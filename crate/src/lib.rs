@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod error;
+pub mod frontier;
 pub mod gpu;
 pub mod graph;
 pub mod imaging;

@@ -4,6 +4,7 @@ pub mod build;
 pub mod convert;
 pub mod eval;
 pub mod export_onnx;
+pub mod frontier;
 pub mod info;
 pub mod overfit;
 pub mod play_pack;

@@ -131,8 +131,8 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
     let start = now_ms();
     let device = if trains || pass.needs_calibration() { Some(Backend::acquire(backend).await?) } else { None };
     let base = match &device {
-        Some(b) => pass.apply_on(&m, &load_hr(&calibrate, frame_every, max_frames)?, &b.device).await?,
-        None => pass.apply(&m)?,
+        Some(b) if pass.needs_calibration() => pass.apply_on(&m, &load_hr(&calibrate, frame_every, max_frames)?, &b.device).await?,
+        _ => pass.apply(&m)?,
     };
     let pruned = match device {
         Some(backend) if trains => {
