@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Reproduces docs/frontier.md: the frontier of the bundled x2 models (ESPCN, WDSR-B,
+# UpscalerJS RDN and psnr-small, the page's default) dense, channel-pruned by
+# reconstruction at 25% and 50% (calibrated on 8 scikit-image photos) and on winning-ticket
+# patches at keep 25% and 50% (gradient scorer), and bicubic, on the 4 other photos
+# (central 256 px, x2), timed on this machine's CPU (median of 3 after a warm-up), in one
+# run. Writes docs/frontier.svg and tests/output/frontier.json. Run scripts/setup.sh first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/cache.sh
+cargo build --quiet -p ticketsr-cli
+bin="$CARGO_TARGET_DIR/debug/ticketsr"
+p=.media/photos
+mkdir -p tests/output
+"$bin" frontier "$p/astronaut.png" "$p/chelsea.png" "$p/coffee.png" "$p/rocket.jpg" --crop 256 \
+  --models web/models/ticketsr-espcn-x2.safetensors web/models/ticketsr-wdsr-b-x2.safetensors \
+           web/models/upscalerjs-rdn-x2.safetensors web/models/upscalerjs-psnr-small-x2.safetensors \
+  --sparsity 0.25,0.5 --calibrate "$p/brick.png" "$p/camera.png" "$p/coins.png" "$p/grass.png" "$p/gravel.png" \
+    "$p/hubble_deep_field.jpg" "$p/moon.png" "$p/motorcycle_left.png" \
+  --keep 0.25,0.5 --repeat "${REPEAT:-3}" --backend "${BACKEND:-cpu}" --svg docs/frontier.svg --json > tests/output/frontier.json
+python3 - <<'PY'
+import json
+v = json.load(open("tests/output/frontier.json"))
+print(v["title"])
+print("| configuration | ms | PSNR (dB) | on the front |")
+print("|---|---:|---:|:-:|")
+for p in v["points"]:
+    q = p["point"]
+    print(f"| {p['label']} | {q['ms']:.0f} | {q['psnr']:.2f} | {'yes' if q['on_front'] else ''} |")
+print()
+for b in v["budgets"]:
+    print(f"- within {b['ms']:.0f} ms: {b['best']} ({b['best_psnr']:.2f} dB); best dense: {b['dense']} ({b['dense_psnr']:.2f} dB)")
+PY
