@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Reproduces docs/frontier.md: the frontier of the bundled x2 models (ESPCN, WDSR-B,
-# UpscalerJS RDN and psnr-small, the page's default) dense, channel-pruned by
+# Reproduces docs/frontier.md: the frontier of the bundled x2 models ESPCN, WDSR-B and
+# UpscalerJS RDN (MODELS adds more, e.g. psnr-small, the page's default, whose 2.6 M MACs
+# per pixel make each calibrated prune take over ten minutes here) dense, channel-pruned by
 # reconstruction at 25% and 50% (calibrated on 8 scikit-image photos) and on winning-ticket
 # patches at keep 25% and 50% (gradient scorer), and bicubic, on the 4 other photos
 # (central 256 px, x2), timed on this machine's CPU (median of 3 after a warm-up), in one
@@ -14,7 +15,7 @@ p=.media/photos
 mkdir -p tests/output
 "$bin" frontier "$p/astronaut.png" "$p/chelsea.png" "$p/coffee.png" "$p/rocket.jpg" --crop 256 \
   --models web/models/ticketsr-espcn-x2.safetensors web/models/ticketsr-wdsr-b-x2.safetensors \
-           web/models/upscalerjs-rdn-x2.safetensors web/models/upscalerjs-psnr-small-x2.safetensors \
+           web/models/upscalerjs-rdn-x2.safetensors ${MODELS:-} \
   --sparsity 0.25,0.5 --calibrate "$p/brick.png" "$p/camera.png" "$p/coins.png" "$p/grass.png" "$p/gravel.png" \
     "$p/hubble_deep_field.jpg" "$p/moon.png" "$p/motorcycle_left.png" \
   --keep 0.25,0.5 --repeat "${REPEAT:-3}" --backend "${BACKEND:-cpu}" --svg docs/frontier.svg --json > tests/output/frontier.json

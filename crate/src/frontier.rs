@@ -147,9 +147,9 @@ const COLOURS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e
 
 /// The plot as SVG: time (log scale) across, PSNR up; a colour per family, circles for
 /// dense runs, squares for channel-pruned, triangles for tickets (outlined when both); the
-/// front joined by a line and labelled.
+/// front joined by a line, its points numbered and named in the legend.
 pub fn svg(points: &[Point], title: &str) -> String {
-    let (w, h, left, right, top, bottom) = (900.0, 560.0, 70.0, 230.0, 40.0, 50.0);
+    let (w, h, left, right, top, bottom) = (1000.0, 560.0, 70.0, 330.0, 40.0, 50.0);
     let (pw, ph) = (w - left - right, h - top - bottom);
     let lo_ms = points.iter().map(|p| p.ms).fold(f64::INFINITY, f64::min).max(1e-3);
     let hi_ms = points.iter().map(|p| p.ms).fold(0.0, f64::max).max(lo_ms * 1.01);
@@ -196,9 +196,11 @@ pub fn svg(points: &[Point], title: &str) -> String {
             (false, true) => format!("<rect x=\"{:.1}\" y=\"{:.1}\" width=\"9\" height=\"9\" fill=\"{c}\"><title>{}</title></rect>\n", cx - 4.5, cy - 4.5, escape(&p.label())),
             (false, false) => format!("<circle cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"5\" fill=\"{}\"><title>{}</title></circle>\n", if p.keep == 0.0 { "#777" } else { c }, escape(&p.label())),
         };
-        if p.on_front {
-            s += &format!("<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\">{}</text>\n", cx + 7.0, cy - 6.0, escape(&p.label()));
-        }
+    }
+    // The front's points numbered along it, named in the legend (labels beside crowded
+    // points overlap).
+    for (i, p) in front.iter().enumerate() {
+        s += &format!("<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" font-weight=\"bold\">{}</text>\n", x(p.ms) + 4.0, y(p.psnr) - 7.0, i + 1);
     }
     // Legend: families, then shapes.
     let lx = left + pw + 20.0;
@@ -207,8 +209,21 @@ pub fn svg(points: &[Point], title: &str) -> String {
         s += &format!("<circle cx=\"{lx}\" cy=\"{ly}\" r=\"5\" fill=\"{}\"/><text x=\"{}\" y=\"{}\">{}</text>\n", if *f == "bicubic" { "#777" } else { colour(f) }, lx + 10.0, ly + 4.0, escape(f));
     }
     let ly = top + 20.0 + families.len() as f64 * 18.0;
-    for (i, t) in ["circle: dense", "square: channel-pruned", "triangle: tickets", "hollow triangle: both", "dashed: Pareto front"].iter().enumerate() {
+    let shapes = ["circle: dense", "square: channel-pruned", "triangle: tickets", "hollow triangle: both", "dashed: Pareto front"];
+    for (i, t) in shapes.iter().enumerate() {
         s += &format!("<text x=\"{}\" y=\"{}\">{t}</text>\n", lx - 5.0, ly + i as f64 * 16.0);
+    }
+    let ly = ly + shapes.len() as f64 * 16.0 + 10.0;
+    for (i, p) in front.iter().enumerate() {
+        s += &format!(
+            "<text x=\"{}\" y=\"{}\" font-size=\"10\"><tspan font-weight=\"bold\">{}</tspan> {} ({:.0} ms, {:.2} dB)</text>\n",
+            lx - 5.0,
+            ly + i as f64 * 14.0,
+            i + 1,
+            escape(&p.label()),
+            p.ms,
+            p.psnr
+        );
     }
     s + "</svg>\n"
 }
