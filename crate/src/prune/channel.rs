@@ -348,13 +348,8 @@ pub fn prune(model: &ModelFile, config: &ChannelConfig) -> Result<ModelFile> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::wdsr::{self, WdsrConfig};
-    use crate::prune::layers;
+    use crate::prune::{layers, small_wdsr as wdsr};
     use crate::{Backend, RgbaImage, Silent, Upscaler};
-
-    fn wdsr() -> ModelFile {
-        wdsr::build(WdsrConfig { scale: 2, blocks: 3, channels: 8, expansion: 2 }, 5).unwrap()
-    }
 
     fn run(model: &ModelFile) -> Vec<u8> {
         let up = Upscaler::new(model, Backend::cpu()).unwrap();

@@ -131,3 +131,9 @@ pub fn summary(original: &ModelFile, pruned: &ModelFile, bytes: usize) -> Result
         layers: layers(original, pruned),
     })
 }
+
+/// A small WDSR-B (3 blocks of 8 channels, 16 wide) for the passes' tests.
+#[cfg(test)]
+pub(crate) fn small_wdsr() -> ModelFile {
+    crate::model::wdsr::build(crate::model::wdsr::WdsrConfig { scale: 2, blocks: 3, channels: 8, expansion: 2 }, 5).unwrap()
+}

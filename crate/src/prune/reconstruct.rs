@@ -340,11 +340,7 @@ pub async fn prune(model: &ModelFile, config: &ChannelConfig, images: &[RgbaImag
 mod tests {
     use super::*;
     use crate::Backend;
-    use crate::model::wdsr::{self, WdsrConfig};
-
-    fn wdsr() -> ModelFile {
-        wdsr::build(WdsrConfig { scale: 2, blocks: 3, channels: 8, expansion: 2 }, 5).unwrap()
-    }
+    use crate::prune::small_wdsr as wdsr;
 
     fn image(w: usize, h: usize, seed: usize) -> RgbaImage {
         let px = (0..w * h).flat_map(|i| {
