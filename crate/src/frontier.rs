@@ -42,10 +42,10 @@ pub struct Point {
 
 impl Point {
     pub fn label(&self) -> String {
-        let mut s = self.family.clone();
         if self.keep == 0.0 {
             return "bicubic".into();
         }
+        let mut s = self.family.clone();
         if self.channels_removed > 0.0 {
             s += &format!(" -{:.0}% ch", self.channels_removed * 100.0);
         }
@@ -90,32 +90,33 @@ pub async fn measure(variants: &[Variant], photos: &[RgbaImage], plan: &Plan, ba
         .collect::<Result<_>>()?;
     let mut points = Vec::new();
     let bicubic_model = crate::model::bicubic(scale)?;
-    let mut runs: Vec<(&str, f64, &ModelFile, f64)> = vec![("bicubic", 0.0, &bicubic_model, 0.0)];
-    for v in variants {
-        runs.push((&v.family, v.channels_removed, &v.model, 1.0));
-        runs.extend(plan.keeps.iter().filter(|&&k| k < 1.0).map(|&k| (v.family.as_str(), v.channels_removed, &v.model, k)));
-    }
-    for (family, channels_removed, model, keep) in runs {
+    // Each model uploaded once, then run densely and at every keep ratio.
+    let dense_and_keeps: Vec<f64> = std::iter::once(1.0).chain(plan.keeps.iter().copied().filter(|&k| k < 1.0)).collect();
+    let mut models: Vec<(&str, f64, &ModelFile, &[f64])> = vec![("bicubic", 0.0, &bicubic_model, &[0.0])];
+    models.extend(variants.iter().map(|v| (v.family.as_str(), v.channels_removed, &v.model, dense_and_keeps.as_slice())));
+    for (family, channels_removed, model, keeps) in models {
         let up = Upscaler::new(model, backend.clone())?;
         let sparse = SparseUpscaler::new(&up);
-        let options = UpscaleOptions { keep: (keep > 0.0 && keep < 1.0).then_some(keep), scorer: plan.scorer, ..Default::default() };
-        let (mut ms, mut psnr) = (0.0, 0.0);
-        for (lr, hr) in &pairs {
-            options.upscale(&sparse, lr, &mut Silent).await?;
-            let mut times = Vec::with_capacity(plan.repeats);
-            let mut out = None;
-            for _ in 0..plan.repeats {
-                let t = now_ms();
-                out = Some(options.upscale(&sparse, lr, &mut Silent).await?.0);
-                times.push(now_ms() - t);
+        for &keep in keeps {
+            let options = UpscaleOptions { keep: (keep > 0.0 && keep < 1.0).then_some(keep), scorer: plan.scorer, ..Default::default() };
+            let (mut ms, mut psnr) = (0.0, 0.0);
+            for (lr, hr) in &pairs {
+                options.upscale(&sparse, lr, &mut Silent).await?;
+                let mut times = Vec::with_capacity(plan.repeats);
+                let mut out = None;
+                for _ in 0..plan.repeats {
+                    let t = now_ms();
+                    out = Some(options.upscale(&sparse, lr, &mut Silent).await?.0);
+                    times.push(now_ms() - t);
+                }
+                ms += median(times);
+                psnr += metrics::psnr_rgb(&out.ok_or_else(|| Error::InvalidArgument("no runs".into()))?, hr, scale)?;
             }
-            ms += median(times);
-            psnr += metrics::psnr_rgb(&out.ok_or_else(|| Error::InvalidArgument("no runs".into()))?, hr, scale)?;
+            let n = pairs.len() as f64;
+            let point = Point { family: family.into(), channels_removed, keep, ms: ms / n, psnr: psnr / n, on_front: false };
+            on_point(&point);
+            points.push(point);
         }
-        let n = pairs.len() as f64;
-        let point = Point { family: family.into(), channels_removed, keep, ms: ms / n, psnr: psnr / n, on_front: false };
-        on_point(&point);
-        points.push(point);
     }
     mark_front(&mut points);
     Ok(points)
