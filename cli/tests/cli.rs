@@ -245,3 +245,19 @@ fn a_misspelt_option_or_choice_is_an_error_in_every_command() {
         assert!(err.contains("error:") && (err.contains("unexpected argument") || err.contains("invalid value")), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn gains_only_runs_where_the_learned_scorer_predicts_a_gain() {
+    let photo = common::repo().join("web/media/astronaut-256.png");
+    let model = common::repo().join("web/models/ticketsr-espcn-x2.safetensors");
+    let out = std::env::temp_dir().join(format!("ticketsr-gains-{}.png", std::process::id()));
+    let args =
+        ["upscale", photo.to_str().unwrap(), "-o", out.to_str().unwrap(), "--model", model.to_str().unwrap(), "--gains-only", "--backend", "cpu", "--json"];
+    let (ok, _, err) = ticketsr(&args);
+    assert!(!ok && err.contains("does not predict SR's gain"), "{err}");
+    let (ok, v, err) = ticketsr(&[&args[..], &["--scorer", "learned"]].concat());
+    assert!(ok, "{err}");
+    let (selected, patches) = (v["selected"].as_array().unwrap().len(), v["patches"].as_u64().unwrap() as usize);
+    assert!(selected <= patches && v["width"] == 512, "{v}");
+    std::fs::remove_file(&out).ok();
+}

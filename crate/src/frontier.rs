@@ -134,7 +134,7 @@ pub fn mark_front(points: &mut [Point]) {
 
 /// For a time budget: the best point within it, and the best dense model (unpruned, keep 1)
 /// within it.
-pub fn best_within<'a>(points: &'a [Point], ms: f64) -> (Option<&'a Point>, Option<&'a Point>) {
+pub fn best_within(points: &[Point], ms: f64) -> (Option<&Point>, Option<&Point>) {
     let best = |dense_only: bool| {
         points
             .iter()
@@ -266,7 +266,7 @@ mod tests {
         let photo = RgbaImage::new(64, 48, (0..64 * 48 * 4).map(|i| (i * 31 % 253) as u8).collect()).unwrap();
         let plan = Plan { keeps: vec![0.25, 1.0], scorer: Scorer::Gradient, repeats: 1 };
         let mut seen = 0;
-        let points = pollster::block_on(measure(&variants, &[photo.clone()], &plan, &Backend::cpu(), &mut |_| seen += 1)).unwrap();
+        let points = pollster::block_on(measure(&variants, std::slice::from_ref(&photo), &plan, &Backend::cpu(), &mut |_| seen += 1)).unwrap();
         assert_eq!(points.len(), 1 + 2 * 2);
         assert_eq!(seen, points.len());
         assert!(points.iter().all(|p| p.ms > 0.0 && p.psnr.is_finite()));

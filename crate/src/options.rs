@@ -33,7 +33,8 @@ pub struct UpscalerOptions {
 }
 
 /// One upscaling: dense, or the network only on some patches (winning tickets) with
-/// bicubic elsewhere, chosen by at most one of `keep`, `selected` and `budgetMs`.
+/// bicubic elsewhere, chosen by at most one of `keep`, `selected`, `budgetMs` and
+/// `gainsOnly`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
@@ -48,6 +49,10 @@ pub struct UpscaleOptions {
     /// at the per-frame `cost` that `measurePatchCost` measured.
     pub budget_ms: Option<f64>,
     pub cost: Option<CostModel>,
+    /// Run the network only on the patches `scorer` predicts to gain over bicubic, and
+    /// keep bicubic where the model would make the image worse (needs the `learned`
+    /// scorer, whose scores are predicted gains in dB).
+    pub gains_only: bool,
     /// Patch side in input pixels.
     pub patch_size: usize,
     /// What picks the winning tickets.
@@ -57,11 +62,26 @@ pub struct UpscaleOptions {
     /// How far the network's patches feather into bicubic, in output pixels: 0 is a hard
     /// edge, at most an output patch; by default an eighth of an output patch.
     pub band: Option<usize>,
+    /// Input pixels of the image the network sees around its patches; by default its
+    /// receptive radius, so the patches equal dense SR. Less is cheaper (the halo is most
+    /// of a small patch's cost) and changes the patches' outer pixels a little.
+    pub context: Option<usize>,
 }
 
 impl Default for UpscaleOptions {
     fn default() -> Self {
-        Self { keep: None, selected: None, budget_ms: None, cost: None, patch_size: DEFAULT_PATCH, scorer: Scorer::Gradient, seed: 0, band: None }
+        Self {
+            keep: None,
+            selected: None,
+            budget_ms: None,
+            cost: None,
+            gains_only: false,
+            patch_size: DEFAULT_PATCH,
+            scorer: Scorer::Gradient,
+            seed: 0,
+            band: None,
+            context: None,
+        }
     }
 }
 
@@ -79,15 +99,16 @@ impl UpscaleOptions {
     /// The work these options ask for on a `width` x `height` input.
     pub fn work(&self, width: usize, height: usize) -> Result<Work<'_>> {
         let tickets = |selection| Work::Tickets(Tickets { patch: self.patch_size, scorer: self.scorer, selection, seed: self.seed, band: self.band });
-        Ok(match (self.keep, &self.selected, self.budget_ms) {
-            (None, None, None) => Work::Dense,
-            (Some(k), None, None) => tickets(Selection::Keep(k)),
-            (None, Some(selected), None) => Work::Patches(Grid::new(width, height, self.patch_size)?, selected),
-            (None, None, Some(ms)) => {
+        Ok(match (self.keep, &self.selected, self.budget_ms, self.gains_only) {
+            (None, None, None, false) => Work::Dense,
+            (Some(k), None, None, false) => tickets(Selection::Keep(k)),
+            (None, Some(selected), None, false) => Work::Patches(Grid::new(width, height, self.patch_size)?, selected),
+            (None, None, Some(ms), false) => {
                 let cost = self.cost.ok_or_else(|| Error::InvalidArgument("`budgetMs` needs the `cost` that measurePatchCost measured".into()))?;
                 tickets(Selection::Budget { ms, cost })
             }
-            _ => return Err(Error::InvalidArgument("give one of `keep`, `selected` and `budgetMs`".into())),
+            (None, None, None, true) => tickets(Selection::Gains),
+            _ => return Err(Error::InvalidArgument("give one of `keep`, `selected`, `budgetMs` and `gainsOnly`".into())),
         })
     }
 }
@@ -96,6 +117,7 @@ impl UpscaleOptions {
     /// Upscales `lr` as these options ask, densely or patch-sparse on `sparse`'s upscaler;
     /// with the tickets' scores and choice when a scorer picked the patches.
     pub async fn upscale(&self, sparse: &SparseUpscaler<'_>, lr: &RgbaImage, progress: &mut impl Progress) -> Result<(RgbaImage, Option<TicketRun>)> {
+        let sparse = &sparse.with_context(self.context)?;
         match self.work(lr.width, lr.height)? {
             Work::Dense => Ok((sparse.upscaler().upscale(lr, progress).await?, None)),
             Work::Tickets(t) => {
@@ -142,12 +164,17 @@ pub struct EvaluateOptions {
     pub keeps: Vec<f64>,
     /// Seed of the "random" scorer.
     pub seed: u64,
+    /// Context around the patches, as in [`UpscaleOptions::context`]: below the
+    /// receptive radius every point is run, not composed from dense SR.
+    pub context: Option<usize>,
+    /// Feathering band, as in [`UpscaleOptions::band`].
+    pub band: Option<usize>,
 }
 
 impl Default for EvaluateOptions {
     fn default() -> Self {
-        let UpscaleOptions { patch_size, seed, .. } = UpscaleOptions::default();
-        Self { patch_size, scorers: None, keeps: vec![0.0, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0], seed }
+        let UpscaleOptions { patch_size, seed, context, band, .. } = UpscaleOptions::default();
+        Self { patch_size, scorers: None, keeps: vec![0.0, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0], seed, context, band }
     }
 }
 
@@ -182,8 +209,32 @@ mod tests {
         let no_cost = UpscaleOptions { budget_ms: Some(10.0), ..Default::default() };
         assert!(no_cost.work(64, 64).unwrap_err().to_string().contains("cost"));
         assert_eq!(UpscaleOptions::default().work(64, 64).unwrap(), Work::Dense);
+        let gains = UpscaleOptions { gains_only: true, keep: Some(0.5), ..Default::default() };
+        assert!(gains.work(64, 64).unwrap_err().to_string().contains("gainsOnly"));
+        let gains: UpscaleOptions = serde_json::from_str(r#"{"gainsOnly":true,"scorer":"learned"}"#).unwrap();
+        assert!(matches!(gains.work(64, 64).unwrap(), Work::Tickets(Tickets { selection: Selection::Gains, scorer: Scorer::Learned, .. })));
         let picked = UpscaleOptions { selected: Some(vec![0, 3]), patch_size: 32, ..Default::default() };
         assert!(matches!(picked.work(64, 64).unwrap(), Work::Patches(g, s) if g.len() == 4 && s == [0, 3]));
+    }
+
+    #[test]
+    fn gains_only_runs_where_the_learned_scorer_predicts_a_gain_and_needs_a_scorer_that_does() {
+        let up = crate::Upscaler::new(&crate::model::espcn::build(2, 3).unwrap(), crate::Backend::cpu()).unwrap();
+        let pixels = (0..48 * 32 * 4).map(|i| ((i * 37) % 251) as u8).collect();
+        let lr = RgbaImage::new(48, 32, pixels).unwrap();
+        let options = UpscaleOptions { gains_only: true, patch_size: 16, ..Default::default() };
+        let refused = pollster::block_on(options.upscale(&SparseUpscaler::new(&up), &lr, &mut crate::Silent)).unwrap_err();
+        assert!(refused.to_string().contains("`gradient` scorer ranks patches but does not predict"), "{refused}");
+        let learned = patch::LearnedScorer::new(&patch::learned::build(7).unwrap(), up.device()).unwrap();
+        let sparse = SparseUpscaler::new(&up).with_learned_scorer(Some(&learned));
+        let options = UpscaleOptions { scorer: Scorer::Learned, ..options };
+        let (_, run) = pollster::block_on(options.upscale(&sparse, &lr, &mut crate::Silent)).unwrap();
+        let run = run.unwrap();
+        let mut gaining: Vec<usize> = (0..run.scores.len()).filter(|&i| run.scores[i] > 0.0).collect();
+        let mut selected = run.selected.clone();
+        gaining.sort();
+        selected.sort();
+        assert_eq!(selected, gaining, "{:?}", run.scores);
     }
 
     #[test]

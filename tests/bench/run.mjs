@@ -1,7 +1,7 @@
 // Runs a browser benchmark suite (web/bench/bench.js) in headless Chromium on WebGPU, prints its
 // table and saves it as JSON under tests/output/.
 //   node bench/run.mjs tickets [--model upscalerjs-rdn-x2] [--size 256] [--patch 32]
-//                              [--scorer laplacian] [--keeps 1,0.5,0.25,0.1] [--reps 2]
+//                              [--scorer laplacian] [--keeps 1,0.5,0.25,0.1] [--reps 2] [--context 4]
 //   node bench/run.mjs pruning [--model upscalerjs-rdn-x2] [--size 128] [--sparsities 0,0.25,0.5,0.75] [--reps 3]
 //   node bench/run.mjs video [--model ticketsr-espcn-x2] [--clip media/carphone-176.webm] [--count 12] [--keep 0.25]
 //                            [--reuse 6] [--patch 16] [--long 2000 --longSize 32 --longMode dense|keep|reuse|gpu]
@@ -21,13 +21,13 @@ const { positionals, values } = parseArgs({
     scorer: { type: 'string' }, keeps: { type: 'string' }, reps: { type: 'string' }, sparsities: { type: 'string' },
     clip: { type: 'string' }, count: { type: 'string' }, keep: { type: 'string' }, reuse: { type: 'string' },
     long: { type: 'string' }, longSize: { type: 'string' }, longMode: { type: 'string' }, gpuCanvas: { type: 'string' },
-    gpu: { type: 'string' }, cpu: { type: 'string' }, others: { type: 'string' }, save: { type: 'string' },
+    gpu: { type: 'string' }, cpu: { type: 'string' }, others: { type: 'string' }, save: { type: 'string' }, context: { type: 'string' },
   },
 });
 const suite = positionals[0] ?? 'tickets';
 const { save, ...options } = values;
 const config = { suite, ...options };
-for (const k of ['size', 'patch', 'reps', 'count', 'keep', 'reuse', 'long', 'longSize', 'gpuCanvas', 'gpu', 'cpu', 'others']) if (k in config) config[k] = Number(config[k]);
+for (const k of ['size', 'patch', 'reps', 'count', 'keep', 'reuse', 'long', 'longSize', 'gpuCanvas', 'gpu', 'cpu', 'others', 'context']) if (k in config) config[k] = Number(config[k]);
 if (config.keeps) config.keeps = config.keeps.split(',').map(Number);
 if (config.sparsities) config.sparsities = config.sparsities.split(',').map(Number);
 

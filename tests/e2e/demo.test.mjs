@@ -8,21 +8,27 @@ let env;
 before(async () => { env = await start({ site: true }); });
 after(async () => { await env?.stop(); });
 
-test('the bundled sample is upscaled x2 densely on WebGPU and scored against bicubic', async () => {
+test('the bundled sample is upscaled x2 on WebGPU where SR gains, and beats bicubic', async () => {
   const page = await env.browser.newPage({ viewport: { width: 1200, height: 900 } });
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
-  // Keep 100%: dense SR, the bundled model's own quality.
-  await page.goto(`${env.base}/web/?keep=100`);
+  // The page as a user first meets it: the default model, SR only on the patches the
+  // learned scorer predicts to gain, bicubic elsewhere.
+  await page.goto(`${env.base}/web/`);
   const demo = await settled(page, 1);
   assert.equal(demo.status, 'done', demo.error);
   assert.deepEqual(demo.result.output, demo.result.input.map((v) => v * 2));
   assert.match(await page.textContent('#backend'), /^WebGPU · /);
   const { model, bicubic } = demo.result.scores;
-  console.log(`sample x2: model ${model.psnrRgb.toFixed(2)} dB, bicubic ${bicubic.psnrRgb.toFixed(2)} dB; ` +
-    `SR ${demo.result.srMs.toFixed(0)} ms; first result ${demo.result.sinceLoadMs.toFixed(0)} ms after page load; ` +
-    `adapter ${demo.info.backend.adapter}`);
+  console.log(`sample x2, gains only (${demo.result.selected} of ${demo.tickets.patches} patches): model ${model.psnrRgb.toFixed(2)} dB, ` +
+    `bicubic ${bicubic.psnrRgb.toFixed(2)} dB; SR ${demo.result.srMs.toFixed(0)} ms; first result ${demo.result.sinceLoadMs.toFixed(0)} ms ` +
+    `after page load; adapter ${demo.info.backend.adapter}`);
   assert.equal(demo.info.model.name, 'upscalerjs-psnr-small-x2');
+  assert.equal(demo.result.gainsOnly, true);
+  assert.equal(await page.isChecked('#gains-only'), true);
+  assert.equal(await page.isDisabled('#keep'), true);
+  assert.match(await page.textContent('#keep-value'), /^gains only \(\d+ of 16\)$/);
+  assert.ok(demo.result.selected > 0 && demo.result.selected < demo.tickets.patches);
   assert.ok(model.psnrRgb >= bicubic.psnrRgb + 0.5 && bicubic.psnrRgb > 25);
   // The drawn result is the upscaled image, not a blank canvas.
   const drawn = await page.evaluate(() => {

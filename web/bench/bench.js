@@ -43,7 +43,7 @@ function show(rows) {
 
 /// Patch-sparse upscaling at each keep ratio against dense SR, one frame size. A frame's
 /// time includes scoring and selecting its patches; keep 1 is the plain dense path.
-async function tickets({ model = 'upscalerjs-rdn-x2', image = 'media/astronaut-256.png', size = 256, patch = 32, scorer = 'laplacian', keeps = [1, 0.5, 0.25, 0.1], reps = 2 }) {
+async function tickets({ model = 'upscalerjs-rdn-x2', image = 'media/astronaut-256.png', size = 256, patch = 32, scorer = 'laplacian', keeps = [1, 0.5, 0.25, 0.1], reps = 2, context }) {
   const up = await Upscaler.create(new Uint8Array(await (await fetch(`models/${model}.safetensors`)).arrayBuffer()), {});
   const info = up.info();
   $('backend').textContent = `${info.backend.kind} · ${info.backend.adapter}`;
@@ -56,7 +56,7 @@ async function tickets({ model = 'upscalerjs-rdn-x2', image = 'media/astronaut-2
         if (keep >= 1) return up.upscale(input, {});
         const { scores } = await up.scorePatches(input, { scorer, patchSize: patch });
         selected = selectPatches(scores, { keep });
-        return up.upscale(input, { selected, patchSize: patch });
+        return up.upscale(input, { selected, patchSize: patch, context });
       };
       $('status').textContent = `keep ${keep}: warming up…`;
       const warmMs = await timed(frame);
@@ -68,7 +68,7 @@ async function tickets({ model = 'upscalerjs-rdn-x2', image = 'media/astronaut-2
       const patches = Math.ceil(input.width / patch) * Math.ceil(input.height / patch);
       rows.push({
         keep, patches: selected ? selected.length : patches, of: patches,
-        work: selected ? up.patchWork(input.width, input.height, patch, selected) : 1,
+        work: selected ? up.patchWork(input.width, input.height, patch, selected, context) : 1,
         warm_up_ms: warmMs, median_ms: median(times), min_ms: Math.min(...times),
       });
       rows.forEach((r) => { r.ratio_to_dense = r.median_ms / rows[0].median_ms; });
@@ -78,7 +78,7 @@ async function tickets({ model = 'upscalerjs-rdn-x2', image = 'media/astronaut-2
     up.dispose();
   }
   $('status').textContent = 'Done.';
-  return { suite: 'tickets', model, image, size: [input.width, input.height], patch, scorer, reps, backend: info.backend, halo: info.halo, rows };
+  return { suite: 'tickets', model, image, size: [input.width, input.height], patch, scorer, reps, context: context ?? info.halo, backend: info.backend, halo: info.halo, rows };
 }
 
 /// Dense upscaling with the model channel-pruned at each sparsity (and, for contrast,

@@ -5,7 +5,7 @@ import { guarded } from '../../pkg/revive.js';
 import { $, clearError, setStatus, showError } from '../page.js';
 import { demo, settings, state } from '../state.js';
 import { loadPicked } from '../prune/panel.js';
-import { run } from '../tickets/run.js';
+import { run, syncSelection } from '../tickets/run.js';
 
 /** Puts `bytes` on the device as the page's model, replacing the one before. */
 export async function loadModel(bytes, label) {
@@ -24,7 +24,9 @@ export async function loadModel(bytes, label) {
     next.loadScorer(new Uint8Array(await (await fetch('models/ticket-scorer-x2.safetensors')).arrayBuffer()));
   }
   $('learned-option').disabled = !learned;
+  $('gains-only').disabled = !learned;
   if (!learned && $('scorer').value === 'learned') $('scorer').value = 'laplacian';
+  syncSelection();
   demo.info = info;
   const b = info.backend;
   const badge = $('backend');

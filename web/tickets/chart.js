@@ -1,12 +1,13 @@
 // The evaluation chart: PSNR against keep ratio, one line per scorer, with dense SR and
-// bicubic as the two references every ticket selection lies between, for the page's image
+// bicubic as the two references every ticket selection lies between, and a dot where the
+// gains-only selection of a scorer that predicts the gain lands, for the page's image
 // treated as the original.
 import { $, setStatus, showError, task } from '../page.js';
 import { demo, state } from '../state.js';
 
 const COLOURS = {
   laplacian: '#d62728', gradient: '#ff7f0e', contrast: '#9467bd',
-  oracle: '#2ca02c', stdo: '#17becf', random: '#7f7f7f',
+  learned: '#1f77b4', oracle: '#2ca02c', stdo: '#17becf', random: '#7f7f7f',
 };
 
 export function drawChart(canvas, evaluation) {
@@ -16,7 +17,7 @@ export function drawChart(canvas, evaluation) {
   ctx.clearRect(0, 0, width, height);
   ctx.font = '12px system-ui, sans-serif';
   const values = [evaluation.bicubicPsnr, evaluation.densePsnr,
-    ...evaluation.curves.flatMap((c) => c.points.map((p) => p.psnr))].filter(Number.isFinite);
+    ...evaluation.curves.flatMap((c) => [...c.points, ...(c.gains ? [c.gains] : [])].map((p) => p.psnr))].filter(Number.isFinite);
   let lo = Math.min(...values);
   let hi = Math.max(...values);
   const margin = Math.max(0.1, (hi - lo) * 0.08);
@@ -64,6 +65,13 @@ export function drawChart(canvas, evaluation) {
     curve.points.forEach((p, j) => (j ? ctx.lineTo(x(p.keep), y(p.psnr)) : ctx.moveTo(x(p.keep), y(p.psnr))));
     ctx.stroke();
     ctx.lineWidth = 1;
+    if (curve.gains) {
+      const g = curve.gains;
+      ctx.beginPath();
+      ctx.arc(x(g.keep), y(g.psnr), 5, 0, 2 * Math.PI);
+      ctx.fill();
+      ctx.fillText('gains only', x(g.keep) + 7, y(g.psnr) - 6);
+    }
     ctx.fillText(`— ${curve.scorer}`, pad.left + 8 + (i % 3) * 90, pad.top - 26 + Math.floor(i / 3) * 15);
   });
 }

@@ -1,6 +1,7 @@
 // Winning tickets on the page's image: score the patches (cached per image, scorer and
-// patch size), keep the share the slider asks for (or what a time budget pays for), run
-// the network on them only and show the result.
+// patch size), keep the patches the learned scorer predicts to gain (the default, with the
+// model it was trained for), the share the slider asks for or what a time budget pays
+// for, run the network on them only and show the result.
 import { metrics, patchGains, selectPatches, downscale } from '../../pkg/ticketsr.js';
 import { $, draw, setStatus, showError, task } from '../page.js';
 import { demo, settings, state } from '../state.js';
@@ -11,8 +12,24 @@ function keepRatio() {
   return Number($('keep').value) / 100;
 }
 
+/// "Only where SR gains": checked, and offered (the learned scorer is loaded).
+function gainsOnly() {
+  const box = $('gains-only');
+  return box.checked && !box.disabled;
+}
+
+/// The controls that gains-only selection overrides follow it: the learned scorer picks,
+/// the share is what it predicts to gain.
+export function syncSelection() {
+  const gains = gainsOnly();
+  $('keep').disabled = gains;
+  $('scorer').disabled = gains;
+  if (gains) $('scorer').value = 'learned';
+  showKeep();
+}
+
 function ticketOptions() {
-  return { keep: keepRatio(), scorer: $('scorer').value, patchSize: Number($('patch-size').value) };
+  return { keep: keepRatio(), gainsOnly: gainsOnly(), scorer: $('scorer').value, patchSize: Number($('patch-size').value) };
 }
 
 /// The cached LR input, bicubic baseline and scores for the current image, model and mode.
@@ -44,13 +61,20 @@ async function scoresFor(c, { scorer, patchSize }, signal) {
 }
 
 function select() {
-  state.tickets.selected = selectPatches(state.tickets.scores, { keep: keepRatio() });
-  Object.assign(demo.tickets, { keep: keepRatio(), selected: state.tickets.selected.length });
+  const gains = gainsOnly();
+  state.tickets.selected = selectPatches(state.tickets.scores, gains ? 'gains' : { keep: keepRatio() });
+  const n = state.tickets.scores.length;
+  Object.assign(demo.tickets, { keep: gains ? state.tickets.selected.length / n : keepRatio(), gainsOnly: gains, selected: state.tickets.selected.length });
 }
 
 function showKeep() {
   const grid = state.tickets?.grid;
   const patches = grid ? grid.cols * grid.rows : null;
+  if (gainsOnly()) {
+    const k = state.tickets?.selected?.length;
+    $('keep-value').textContent = patches && k !== undefined ? `gains only (${k} of ${patches})` : 'gains only';
+    return;
+  }
   $('keep-value').textContent = `${$('keep').value}%` + (patches ? ` (${Math.round(keepRatio() * patches)} of ${patches})` : '');
 }
 
@@ -69,7 +93,7 @@ export async function run() {
     demo.tickets = { grid: scored.grid, patches: scored.grid.cols * scored.grid.rows, scorer: opts.scorer, patchSize: opts.patchSize, drawn: 0 };
     select();
     showKeep();
-    const dense = opts.keep >= 1;
+    const dense = !opts.gainsOnly && opts.keep >= 1;
     setStatus(dense ? 'Upscaling…' : `Upscaling ${tickets.selected.length} winning-ticket patches…`);
     const onProgress = (done, total) => {
       $('progress').value = done / total;
@@ -84,19 +108,20 @@ export async function run() {
     const { image } = state;
     const scores = c.evaluate ? { model: metrics(sr, image, scale), bicubic: metrics(base, image, scale) } : null;
     tickets.gains = c.evaluate ? patchGains(sr, base, image, scale, opts.patchSize) : null;
-    const label = dense ? 'model (dense)' : `model (keep ${Math.round(opts.keep * 100)}%)`;
+    const n = demo.tickets.patches;
+    const label = dense ? 'model (dense)' : opts.gainsOnly ? `model where it gains (${tickets.selected.length} of ${n})` : `model (keep ${Math.round(opts.keep * 100)}%)`;
     await showResult({ sr, base, scores, srMs, bicubicMs: c.bicubicMs, label, scale });
     drawOverlay();
     $('tickets-summary').textContent = dense
       ? `Dense SR on all ${demo.tickets.patches} patches: ${srMs.toFixed(0)} ms.`
-      : `The network ran on ${tickets.selected.length} of ${demo.tickets.patches} patches (${opts.scorer}) in ${srMs.toFixed(0)} ms` +
+      : `The network ran on ${tickets.selected.length} of ${n} patches (${opts.gainsOnly ? 'those the learned scorer predicts to gain over bicubic' : opts.scorer}) in ${srMs.toFixed(0)} ms` +
         (c.denseMs ? `, ${(srMs / c.denseMs).toFixed(2)}× the ${c.denseMs.toFixed(0)} ms of dense SR.` : '; set keep to 100% to time dense SR.');
     demo.runs += 1;
     demo.result = {
       input: [input.width, input.height],
       output: [sr.width, sr.height],
       srMs, bicubicMs: c.bicubicMs, denseMs: c.denseMs, scores,
-      keep: opts.keep, selected: tickets.selected.length,
+      keep: demo.tickets.keep, gainsOnly: opts.gainsOnly, selected: tickets.selected.length,
       sinceLoadMs: performance.now(),
     };
     setStatus(`Done in ${srMs.toFixed(0)} ms on ${demo.info.backend.adapter}.`);
@@ -112,6 +137,9 @@ async function fitBudget() {
     return;
   }
   let fitted = false;
+  // A budget sets the share: it is a keep ratio, not gains only.
+  $('gains-only').checked = false;
+  syncSelection();
   await task('measuring', async (signal) => {
     const c = await prepare(signal);
     const opts = ticketOptions();
@@ -134,11 +162,17 @@ async function fitBudget() {
 }
 
 export function wireTickets() {
-  // `?keep=`, `?scorer=`, `?patch=` preset the controls.
+  // `?keep=`, `?scorer=`, `?patch=` preset the controls; a keep ratio or a scorer asked
+  // for turns gains only off, `?gains=1` (or `0`) sets it.
   const { params } = settings;
   for (const [key, id] of [['keep', 'keep'], ['scorer', 'scorer'], ['patch', 'patch-size']]) {
     if (params.has(key)) $(id).value = params.get(key);
   }
+  $('gains-only').checked = params.has('gains') ? params.get('gains') !== '0' : !params.has('keep') && !params.has('scorer');
+  $('gains-only').addEventListener('change', () => {
+    syncSelection();
+    run();
+  });
   $('run').addEventListener('click', run);
   $('cancel').addEventListener('click', () => state.controller?.abort());
   $('evaluate').addEventListener('change', run);
@@ -156,5 +190,5 @@ export function wireTickets() {
   $('scorer').addEventListener('change', run);
   $('patch-size').addEventListener('change', run);
   $('fit-budget').addEventListener('click', fitBudget);
-  showKeep();
+  syncSelection();
 }

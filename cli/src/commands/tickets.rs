@@ -40,6 +40,13 @@ pub struct Args {
     /// scorer's tickets here.
     #[arg(long)]
     save_dir: Option<PathBuf>,
+    /// Input pixels of context around the patches (default: the network's receptive
+    /// radius, exact); below it every point is run patch-sparse, not composed.
+    #[arg(long)]
+    context: Option<usize>,
+    /// Feathering band in output pixels (default: an eighth of an output patch).
+    #[arg(long)]
+    band: Option<usize>,
     /// Keep ratio the saved overlays show.
     #[arg(long, default_value_t = 0.25)]
     overlay_keep: f64,
@@ -49,7 +56,7 @@ pub struct Args {
 const MIN_GAIN_DB: f64 = 0.1;
 
 pub async fn run(a: Args, json: bool) -> Result<Value> {
-    let Args { images, run, patch, keep, scorers, seed, crop, save_dir, overlay_keep } = a;
+    let Args { images, run, patch, keep, scorers, seed, crop, context, band, save_dir, overlay_keep } = a;
     let images = image_files(&images)?;
     if let Some(dir) = &save_dir {
         create_dir(dir)?;
@@ -57,7 +64,7 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
     let model = load_model(run.model.as_deref())?;
     let up = run.upscaler(&model).await?;
     let learned = run.learned_scorer(&up)?;
-    let sparse = SparseUpscaler::new(&up).with_learned_scorer(learned.as_ref());
+    let sparse = SparseUpscaler::new(&up).with_learned_scorer(learned.as_ref()).with_context(context)?;
     let bar = progress::steps(json, images.len());
     let (mut evals, mut per_image) = (Vec::with_capacity(images.len()), Vec::with_capacity(images.len()));
     let s = up.scale();
@@ -66,7 +73,8 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
         if let Some(n) = crop {
             hr = hr.crop_centre(n.min(hr.width), n.min(hr.height))?;
         }
-        let e = evaluate::evaluate(&sparse, &hr, patch, &scorers, &keep, seed, &mut Silent).await?;
+        let sweep = evaluate::Sweep { patch, scorers: &scorers, keeps: &keep, seed, band };
+        let e = evaluate::evaluate(&sparse, &hr, &sweep, &mut Silent).await?;
         let mut overlay = None;
         if let Some(dir) = &save_dir {
             // The first scorer's tickets at `overlay_keep`, over the bicubic upscaling.
@@ -84,7 +92,7 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
     }
     bar.finish_and_clear();
     let summary = evaluate::summarise(&evals, MIN_GAIN_DB);
-    let result = json!({ "command": "tickets", "patch": patch, "images": per_image, "summary": summary, "info": up.info() });
+    let result = json!({ "command": "tickets", "patch": patch, "context": sparse.context(), "images": per_image, "summary": summary, "info": up.info() });
     if let Some(dir) = &save_dir {
         let curves = serde_json::to_vec_pretty(&result).map_err(|e| Error::InvalidArgument(e.to_string()))?;
         write(&dir.join("tickets.json"), &curves)?;
@@ -104,16 +112,21 @@ pub fn print(v: &Value) {
             v["patch"]
         );
     }
-    println!("{:<10} {:>5}  {:>16}  {:>22}  {:>5}  {:>11}", "scorer", "keep", "dB over bicubic", "share of dense gain", "work", "beats random");
+    println!(
+        "{:<10} {:>10}  {:>16}  {:>6}  {:>22}  {:>5}  {:>11}",
+        "scorer", "keep", "dB over bicubic", "worst", "share of dense gain", "work", "beats random"
+    );
     for row in v["summary"].as_array().into_iter().flatten() {
         let f = |k: &str| row[k].as_f64().unwrap_or(f64::NAN);
         let wins = row["beats_random"].as_u64().map(|n| format!("{n}/{}", row["images"])).unwrap_or_default();
+        let keep = if row["gains_only"].as_bool() == Some(true) { format!("gains {:.0}%", f("keep") * 100.0) } else { format!("{:.0}%", f("keep") * 100.0) };
         println!(
-            "{:<10} {:>4.0}%  {:>7.3} ± {:<6.3}  {:>6.3} ± {:<5.3} (n={})  {:>5.2}  {:>11}",
+            "{:<10} {:>10}  {:>7.3} ± {:<6.3}  {:>6.2}  {:>6.3} ± {:<5.3} (n={})  {:>5.2}  {:>11}",
             row["scorer"].as_str().unwrap_or(""),
-            f("keep") * 100.0,
+            keep,
             f("mean_gain_db"),
             f("sd_gain_db"),
+            f("worst_gain_db"),
             f("mean_share"),
             f("sd_share"),
             row["share_images"],

@@ -23,12 +23,16 @@ pub struct Args {
     run: RunArgs,
     /// Run the network only on this share of the patches (winning tickets); the rest
     /// is bicubic. Dense when absent.
-    #[arg(long, conflicts_with = "budget_ms")]
+    #[arg(long, conflicts_with_all = ["budget_ms", "gains_only"])]
     keep: Option<f64>,
     /// Run the network on as many of the best patches as fit in this many
     /// milliseconds, at a cost per patch measured on this image and device first.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "gains_only")]
     budget_ms: Option<f64>,
+    /// Run the network only on the patches the learned scorer predicts to gain over
+    /// bicubic (with `--scorer learned`): bicubic is kept where the model would hurt.
+    #[arg(long)]
+    gains_only: bool,
     /// Scorer that picks the tickets: gradient, laplacian, contrast, learned or random.
     #[arg(long, default_value_t = UpscaleOptions::default().scorer)]
     scorer: Scorer,
@@ -41,6 +45,10 @@ pub struct Args {
     /// edge; default: an eighth of an output patch).
     #[arg(long)]
     band: Option<usize>,
+    /// Input pixels of context the network sees around its patches (default: its
+    /// receptive radius, so patches equal dense SR; less is cheaper and approximate).
+    #[arg(long)]
+    context: Option<usize>,
     /// Also save the output with the grid, score heatmap and tickets drawn over it.
     #[arg(long)]
     overlay: Option<PathBuf>,
@@ -50,13 +58,13 @@ pub struct Args {
 }
 
 pub async fn run(a: Args, json: bool) -> Result<Value> {
-    let Args { input, output, run, keep, budget_ms, scorer, patch, seed, band, overlay, repeat } = a;
+    let Args { input, output, run, keep, budget_ms, gains_only, scorer, patch, seed, band, context, overlay, repeat } = a;
     let model = load_model(run.model.as_deref())?;
     let img = load_image(&input)?;
     let up = run.upscaler(&model).await?;
     let learned = run.learned_scorer(&up)?;
-    let sparse = SparseUpscaler::new(&up).with_learned_scorer(learned.as_ref());
-    let mut options = UpscaleOptions { keep, budget_ms, patch_size: patch, scorer, seed, band, ..Default::default() };
+    let sparse = SparseUpscaler::new(&up).with_learned_scorer(learned.as_ref()).with_context(context)?;
+    let mut options = UpscaleOptions { keep, budget_ms, gains_only, patch_size: patch, scorer, seed, band, context, ..Default::default() };
     if budget_ms.is_some() {
         // The budget in milliseconds of this device: the cost per patch measured here first.
         let grid = Grid::new(img.width, img.height, patch)?;
@@ -64,7 +72,7 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
         options.cost = Some(sparse.measure_cost(&img, &grid, &scores, &mut Tiles::new(json)).await?);
     }
     if options.work(img.width, img.height)? == Work::Dense && overlay.is_some() {
-        return Err(Error::InvalidArgument("--overlay needs --keep or --budget-ms".into()));
+        return Err(Error::InvalidArgument("--overlay needs --keep, --budget-ms or --gains-only".into()));
     }
     let start = now_ms();
     let (out, tickets) = options.upscale(&sparse, &img, &mut Tiles::new(json)).await?;

@@ -30,6 +30,9 @@ pub struct Curve {
     /// Every patch's score (row-major over `Evaluation::grid`).
     pub scores: Vec<f32>,
     pub points: Vec<CurvePoint>,
+    /// The "gains only" selection ([`Selection::Gains`]; its `keep` is the share it kept),
+    /// for scorers that predict the gain.
+    pub gains: Option<CurvePoint>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -41,14 +44,29 @@ pub struct Evaluation {
     pub curves: Vec<Curve>,
 }
 
+/// What [`evaluate`] measures: patches of `patch` LR pixels, each scorer at each keep
+/// ratio (and gains only), feathered over `band` output pixels ([`super::band`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Sweep<'a> {
+    pub patch: usize,
+    pub scorers: &'a [Scorer],
+    pub keeps: &'a [f64],
+    /// Seed of the random control.
+    pub seed: u64,
+    pub band: Option<usize>,
+}
+
 /// Downscales `hr` with the project's convention, runs dense SR once, then for every scorer
-/// and keep ratio composes what patch-sparse SR outputs: dense SR inside the selected
-/// patches (which patch-sparse execution equals, tested in `sparse`), feathered into
-/// bicubic over the same band. The band takes dense SR where sparse execution takes its
-/// halo's SR, which differs only where the halo lacks context. Composing instead of
-/// re-running keeps a table over many photos affordable on a CPU.
+/// and keep ratio (and gains only, for scorers that predict the gain) measures what
+/// patch-sparse SR outputs. With the exact context it composes it: dense SR inside the
+/// selected patches (which patch-sparse execution equals, tested in `sparse`), feathered
+/// into bicubic over the same band. The band takes dense SR where sparse execution takes
+/// its halo's SR, which differs only where the halo lacks context. Composing instead of
+/// re-running keeps a table over many photos affordable on a CPU. With a narrower context
+/// the output differs from dense SR, so it runs patch-sparse execution for every point.
 /// PSNR is on RGB with a border of `scale` shaved.
-pub async fn evaluate(sparse: &SparseUpscaler<'_>, hr: &RgbaImage, patch: usize, scorers: &[Scorer], keeps: &[f64], seed: u64, progress: &mut impl Progress) -> Result<Evaluation> {
+pub async fn evaluate(sparse: &SparseUpscaler<'_>, hr: &RgbaImage, sweep: &Sweep<'_>, progress: &mut impl Progress) -> Result<Evaluation> {
+    let &Sweep { patch, scorers, keeps, seed, band } = sweep;
     let up = sparse.upscaler();
     let s = up.scale();
     let hr = hr.crop_to_multiple(s)?;
@@ -62,41 +80,56 @@ pub async fn evaluate(sparse: &SparseUpscaler<'_>, hr: &RgbaImage, patch: usize,
         return Err(Error::InvalidArgument("the image is reproduced exactly; there is no gain to share".into()));
     }
     let reference = Reference { hr: &hr, sr: &dense, bicubic: &base };
-    let band = sparse::default_band(patch, s).min(up.halo() * s);
+    let band = super::band(band, patch, s)?;
+    let band = if sparse.is_exact() { band.min(sparse.context() * s) } else { band };
     let dense_planes = dense.planes(dense.full());
     let mut curves = Vec::with_capacity(scorers.len());
     for &scorer in scorers {
         let scores = sparse.score(scorer, &lr, &grid, Some(&reference), seed).await?;
-        let mut points = Vec::with_capacity(keeps.len());
-        for &keep in keeps {
-            let selected = select(&scores, Selection::Keep(keep))?;
+        let selections = keeps.iter().map(|&k| Selection::Keep(k)).chain(scorer.predicts_gain().then_some(Selection::Gains));
+        let mut points = Vec::with_capacity(keeps.len() + 1);
+        for selection in selections {
+            let selected = select(&scores, selection)?;
             let plan = sparse.plan(&grid, &selected);
             let work = sparse.plan_work(&plan, &sparse.drops(&plan, band), grid.width, grid.height);
-            let mut out = base.clone();
-            sparse::Feather::new(&grid, &selected, &plan.per_patch(), s, band).blend(&mut out, &dense_planes);
+            let out = if sparse.is_exact() {
+                let mut out = base.clone();
+                sparse::Feather::new(&grid, &selected, &plan.per_patch(), s, band).blend(&mut out, &dense_planes);
+                out
+            } else {
+                sparse.upscale_patches(&lr, &grid, &selected, band, progress).await?
+            };
             let p = psnr(&out)?;
             points.push(CurvePoint {
-                keep,
+                keep: match selection {
+                    Selection::Keep(k) => k,
+                    _ => selected.len() as f64 / grid.len() as f64,
+                },
                 patches: selected.len(),
                 psnr: p,
                 share_of_gain: (p - bicubic_psnr) / (dense_psnr - bicubic_psnr),
                 work,
             });
         }
-        curves.push(Curve { scorer, scores, points });
+        let gains = if scorer.predicts_gain() { points.pop() } else { None };
+        curves.push(Curve { scorer, scores, points, gains });
     }
     Ok(Evaluation { grid, bicubic_psnr, dense_psnr, curves })
 }
 
-/// One scorer at one keep ratio over many images.
+/// One scorer at one keep ratio (or gains only) over many images.
 #[derive(Clone, Debug, Serialize)]
 pub struct SummaryRow {
     pub scorer: Scorer,
+    /// The keep ratio; for the gains-only selection, the mean share it kept.
     pub keep: f64,
+    /// The row is the gains-only selection ([`Selection::Gains`]), not a keep ratio.
+    pub gains_only: bool,
     pub images: usize,
-    /// PSNR over bicubic, dB: mean and standard deviation over all images.
+    /// PSNR over bicubic, dB: mean and standard deviation over all images, and the worst.
     pub mean_gain_db: f64,
     pub sd_gain_db: f64,
+    pub worst_gain_db: f64,
     /// Share of dense SR's gain, over the `share_images` where dense SR gains at least
     /// `min_gain_db` (where it gains nothing or loses, a share is meaningless).
     pub mean_share: f64,
@@ -118,33 +151,58 @@ fn mean_sd(xs: &[f64]) -> (f64, f64) {
     (mean, (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt())
 }
 
-/// Scorer `s`'s point at keep ratio `k`.
-fn at(e: &Evaluation, s: usize, k: usize) -> &CurvePoint {
-    &e.curves[s].points[k]
+/// Which point of a curve a summary row is about.
+#[derive(Clone, Copy)]
+enum Pick {
+    Keep(usize),
+    Gains,
 }
 
-/// Rows per scorer and keep ratio over evaluations made with the same scorers and ratios.
+impl Pick {
+    fn on(self, curve: &Curve) -> Option<&CurvePoint> {
+        match self {
+            Pick::Keep(k) => curve.points.get(k),
+            Pick::Gains => curve.gains.as_ref(),
+        }
+    }
+}
+
+/// Rows per scorer and keep ratio, then its gains-only row, over evaluations made with the
+/// same scorers and ratios.
 pub fn summarise(evals: &[Evaluation], min_gain_db: f64) -> Vec<SummaryRow> {
     let Some(first) = evals.first() else { return vec![] };
     let random = first.curves.iter().position(|c| c.scorer == Scorer::Random);
     let mut rows = Vec::new();
     for (si, curve) in first.curves.iter().enumerate() {
-        for (ki, point) in curve.points.iter().enumerate() {
-            let gains: Vec<f64> = evals.iter().map(|e| at(e, si, ki).psnr - e.bicubic_psnr).collect();
-            let shares: Vec<f64> = evals.iter().filter(|e| e.dense_psnr - e.bicubic_psnr >= min_gain_db).map(|e| at(e, si, ki).share_of_gain).collect();
-            let works: Vec<f64> = evals.iter().map(|e| at(e, si, ki).work).collect();
+        let picks = (0..curve.points.len()).map(Pick::Keep).chain(curve.gains.is_some().then_some(Pick::Gains));
+        for pick in picks {
+            // Evaluations made otherwise (a curve without this point) are left out.
+            let at = |e: &'_ Evaluation| e.curves.get(si).and_then(|c| pick.on(c)).map(|p| p.psnr);
+            let seen: Vec<(&Evaluation, &CurvePoint)> = evals.iter().filter_map(|e| Some((e, e.curves.get(si).and_then(|c| pick.on(c))?))).collect();
+            let gains: Vec<f64> = seen.iter().map(|(e, p)| p.psnr - e.bicubic_psnr).collect();
+            let shares: Vec<f64> = seen.iter().filter(|(e, _)| e.dense_psnr - e.bicubic_psnr >= min_gain_db).map(|(_, p)| p.share_of_gain).collect();
+            let works: Vec<f64> = seen.iter().map(|(_, p)| p.work).collect();
+            let keeps: Vec<f64> = seen.iter().map(|(_, p)| p.keep).collect();
             let ((mean_gain_db, sd_gain_db), (mean_share, sd_share)) = (mean_sd(&gains), mean_sd(&shares));
+            let beats_random = match (pick, random) {
+                (Pick::Keep(k), Some(r)) if r != si => {
+                    Some(evals.iter().filter(|e| matches!((at(e), e.curves.get(r).and_then(|c| c.points.get(k))), (Some(a), Some(b)) if a > b.psnr)).count())
+                }
+                _ => None,
+            };
             rows.push(SummaryRow {
                 scorer: curve.scorer,
-                keep: point.keep,
-                images: evals.len(),
+                keep: mean_sd(&keeps).0,
+                gains_only: matches!(pick, Pick::Gains),
+                images: seen.len(),
                 mean_gain_db,
                 sd_gain_db,
+                worst_gain_db: gains.iter().copied().fold(f64::INFINITY, f64::min),
                 mean_share,
                 sd_share,
                 share_images: shares.len(),
                 mean_work: mean_sd(&works).0,
-                beats_random: random.filter(|&r| r != si).map(|r| evals.iter().filter(|e| at(e, si, ki).psnr > at(e, r, ki).psnr).count()),
+                beats_random,
             });
         }
     }
@@ -162,7 +220,8 @@ mod tests {
         let up = Upscaler::new(&espcn::build(2, 1).unwrap(), Backend::cpu()).unwrap();
         let data = (0..48 * 40).flat_map(|i| [(i * 13 % 256) as u8, (i / 48 * 5) as u8, (i % 48 * 5) as u8, 255]);
         let hr = RgbaImage::new(48, 40, data.collect()).unwrap();
-        let e = pollster::block_on(evaluate(&SparseUpscaler::new(&up), &hr, 8, &[Scorer::Gradient, Scorer::Oracle], &[0.0, 0.5, 1.0], 3, &mut Silent)).unwrap();
+        let sweep = Sweep { patch: 8, scorers: &[Scorer::Gradient, Scorer::Oracle], keeps: &[0.0, 0.5, 1.0], seed: 3, band: None };
+        let e = pollster::block_on(evaluate(&SparseUpscaler::new(&up), &hr, &sweep, &mut Silent)).unwrap();
         assert_eq!(e.grid.len(), 3 * 3);
         for curve in &e.curves {
             let p = &curve.points;
@@ -172,6 +231,10 @@ mod tests {
             assert!(p[0].work == 0.0 && (p[2].work - 1.0).abs() < 1e-9 && p[1].work <= 1.0, "{curve:?}");
             assert_eq!(curve.scores.len(), 9);
         }
+        // Only the scorers that predict the gain have a gains-only point; the oracle's keeps
+        // exactly the patches that gain, so it is at least dense SR and at least bicubic.
+        let gains = e.curves[1].gains.as_ref().unwrap();
+        assert!(e.curves[0].gains.is_none() && gains.psnr >= e.dense_psnr.max(e.bicubic_psnr) - 1e-9, "{gains:?}");
         // The oracle keeps the patches with the largest gain, so at half it keeps the most.
         let half = |s: usize| e.curves[s].points[1].psnr;
         assert!(half(1) >= half(0), "oracle {} < gradient {}", half(1), half(0));
@@ -189,8 +252,9 @@ mod tests {
             bicubic_psnr: bicubic,
             dense_psnr: dense,
             curves: vec![
-                Curve { scorer: Scorer::Gradient, scores: vec![], points: vec![point(0.5, ours, (ours - bicubic) / (dense - bicubic))] },
-                Curve { scorer: Scorer::Random, scores: vec![], points: vec![point(0.5, random, (random - bicubic) / (dense - bicubic))] },
+                Curve { scorer: Scorer::Gradient, scores: vec![], points: vec![point(0.5, ours, (ours - bicubic) / (dense - bicubic))], gains: None },
+                Curve { scorer: Scorer::Random, scores: vec![], points: vec![point(0.5, random, (random - bicubic) / (dense - bicubic))], gains: None },
+                Curve { scorer: Scorer::Oracle, scores: vec![], points: vec![], gains: Some(point(0.4, bicubic.max(dense), 0.0)) },
             ],
         };
         // Two images where SR gains 2 dB, one where it loses 1 dB.
@@ -198,7 +262,11 @@ mod tests {
         let g = &rows[0];
         assert_eq!((g.scorer, g.images, g.share_images, g.beats_random), (Scorer::Gradient, 3, 2, Some(2)));
         assert!((g.mean_share - 0.625).abs() < 1e-12 && (g.sd_share - 0.125).abs() < 1e-12, "{g:?}");
-        assert!((g.mean_gain_db - (1.5 + 1.0 - 0.1) / 3.0).abs() < 1e-12, "{g:?}");
+        assert!((g.mean_gain_db - (1.5 + 1.0 - 0.1) / 3.0).abs() < 1e-12 && (g.worst_gain_db + 0.1).abs() < 1e-12, "{g:?}");
         assert_eq!(rows[1].beats_random, None);
+        // The gains-only row: never below bicubic here, and not compared with random.
+        let o = &rows[2];
+        assert!(o.gains_only && !g.gains_only && o.beats_random.is_none() && (o.keep - 0.4).abs() < 1e-12, "{o:?}");
+        assert!(o.worst_gain_db.abs() < 1e-12 && (o.mean_gain_db - 4.0 / 3.0).abs() < 1e-12, "{o:?}");
     }
 }

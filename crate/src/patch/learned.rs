@@ -1,24 +1,34 @@
 //! The learned scorer: a tiny fully convolutional network that predicts, from the LR image
-//! alone, how many dB an SR model gains over bicubic in each patch. Its targets are the
-//! oracle's measurements of that SR model on photos the evaluation never sees; its cost is
-//! four 3x3 convolutions of 16 channels, a rounding error next to the SR network.
+//! alone, how much an SR model gains over bicubic in each patch, with its sign: where the
+//! model makes the image worse the prediction is negative, and gains-only selection keeps
+//! bicubic there. Its targets are measurements of that SR model on images the evaluation
+//! never sees; its cost is four 3x3 convolutions of 16 channels, a rounding error next to
+//! the SR network.
+//!
+//! The target is the patch's reduction of squared error, `d = mse(bicubic) - mse(SR)` in
+//! 8-bit levels squared per pixel, compressed as `sign(d) ln(1 + |d|)`. Unlike the gain in
+//! dB it weighs a patch by what it does to the image's PSNR: a flat patch whose dB gain
+//! swings by several dB on a tiny error no longer outweighs a textured one, and the sign
+//! is exactly whether SR helps. Means over patches of any size stay close to additive.
 
 use burn::tensor::{Tensor, TensorData};
 
 use super::Grid;
-use super::score::{self, Reference, Scorer};
+use super::score;
 use crate::error::{Error, Result};
 use crate::graph::{GraphBuilder, Network};
-use crate::imaging::{RgbaImage, bicubic};
+use crate::imaging::{Region, RgbaImage, bicubic};
 use crate::model::{ModelFile, ModelInfo, init};
 use crate::progress::Silent;
 use crate::train::{StepReport, TrainConfig, Trainer};
 use crate::upscale::Upscaler;
 
 const WIDTH: usize = 16;
-/// Gains are clipped to this range (dB) for training: flat patches that both methods render
-/// almost exactly have PSNRs near the cap, and their huge differences mean nothing.
-const GAIN_RANGE: (f32, f32) = (-3.0, 6.0);
+
+/// The training target of a patch whose squared error SR reduces by `d` levels² per pixel.
+pub fn target(d: f64) -> f32 {
+    (d.signum() * d.abs().ln_1p()) as f32
+}
 
 /// The scorer network with random weights. Its three output channels are averaged, and
 /// the average over a patch is the predicted gain.
@@ -38,12 +48,13 @@ pub fn build(seed: u64) -> Result<ModelFile> {
         architecture: "gain-net (4 conv 3x3, 16 channels)".into(),
         source: "ticketsr".into(),
         licence: "MIT OR Apache-2.0".into(),
-        notes: "predicts the SR model's PSNR gain over bicubic (dB) per patch; untrained".into(),
+        notes: "predicts the SR model's gain over bicubic per patch, sign(d) ln(1 + |d|) of its squared-error reduction d; untrained".into(),
     };
     ModelFile::new(info, graph, values)
 }
 
-/// Predicted gain of every patch of `grid` over `lr`, on the network's device.
+/// Predicted gain of every patch of `grid` over `lr` (positive: SR beats bicubic), on the
+/// network's device.
 pub async fn scores(net: &Network, lr: &RgbaImage, grid: &Grid, device: &burn::tensor::Device) -> Result<Vec<f32>> {
     grid.check(lr)?;
     let x = Tensor::<4>::from_data(TensorData::new(lr.planes(lr.full()), [1, 3, lr.height, lr.width]), device);
@@ -51,7 +62,7 @@ pub async fn scores(net: &Network, lr: &RgbaImage, grid: &Grid, device: &burn::t
     score::patch_means(map, grid).await
 }
 
-/// LR patches and the gain the SR model measured on each: the training set.
+/// LR patches and the gain the SR model measured on each ([`target`]): the training set.
 pub struct GainSamples {
     pub patch: usize,
     /// `[n, 3, patch, patch]` planar RGB in 0..1.
@@ -84,22 +95,28 @@ impl LearnedScorer {
 }
 
 impl GainSamples {
-    /// Runs `up` densely on every HR image's LR version and measures each whole patch's
-    /// gain over bicubic against the HR (the oracle).
+    /// Runs `up` densely on every HR image's LR version and measures the gain of every
+    /// whole patch at half-patch steps (overlapping patches: four times the samples from
+    /// one SR run, and positions that do not follow one grid).
     pub async fn measure(up: &Upscaler, images: &[RgbaImage], patch: usize) -> Result<Self> {
+        super::check_side(patch)?;
         let s = up.scale();
+        let step = (patch / 2).max(1);
         let mut out = Self { patch, planes: vec![], gains: vec![] };
         for img in images {
             let hr = img.crop_to_multiple(s)?;
             let lr = bicubic::downscale(&hr, s)?;
-            let grid = Grid::new(lr.width, lr.height, patch)?;
+            if lr.width < patch || lr.height < patch {
+                continue;
+            }
             let sr = up.upscale(&lr, &mut Silent).await?;
             let base = bicubic::resize(&lr, hr.width, hr.height)?;
-            let gains = score::score(Scorer::Oracle, &lr, &grid, Some(&Reference { hr: &hr, sr: &sr, bicubic: &base }), up.device(), 0).await?;
-            for (r, g) in grid.rects().zip(gains) {
-                if r.width == patch && r.height == patch {
+            for y in (0..=lr.height - patch).step_by(step) {
+                for x in (0..=lr.width - patch).step_by(step) {
+                    let r = Region { x, y, width: patch, height: patch };
+                    let big = Region { x: x * s, y: y * s, width: patch * s, height: patch * s };
                     out.planes.extend(lr.planes(r));
-                    out.gains.push(g.clamp(GAIN_RANGE.0, GAIN_RANGE.1));
+                    out.gains.push(target(score::patch_mse(&base, &hr, big) - score::patch_mse(&sr, &hr, big)));
                 }
             }
         }
@@ -119,7 +136,7 @@ impl GainSamples {
 }
 
 /// Trains the scorer on `samples`: mean squared error between each patch's predicted and
-/// measured gain. `report` sees every step.
+/// measured gain ([`target`]). `report` sees every step.
 pub async fn train(samples: &GainSamples, config: TrainConfig, device: &burn::tensor::Device, mut report: impl FnMut(&StepReport)) -> Result<ModelFile> {
     use rand::Rng;
     let mut trainer = Trainer::new(&build(config.seed)?, device, config)?;
@@ -146,8 +163,8 @@ pub async fn train(samples: &GainSamples, config: TrainConfig, device: &burn::te
     }
     let mut model = trainer.model().await?;
     model.info.notes = format!(
-        "predicts {}'s PSNR gain over bicubic (dB) per {p}x{p} LR patch; trained on {} patches \
-         ({} steps, batch {b}, Adam lr {:e})",
+        "predicts {}'s gain over bicubic per {p}x{p} LR patch, sign(d) ln(1 + |d|) of its squared-error \
+         reduction d; trained on {} patches ({} steps, batch {b}, Adam lr {:e})",
         "the SR model", samples.len(), config.steps, config.lr
     );
     Ok(model)
@@ -157,6 +174,27 @@ pub async fn train(samples: &GainSamples, config: TrainConfig, device: &burn::te
 mod tests {
     use super::*;
     use crate::Backend;
+
+    #[test]
+    fn samples_overlap_by_half_a_patch_and_their_sign_says_whether_sr_helps() {
+        assert!(target(3.0) > 1.0 && target(-3.0) == -target(3.0) && target(0.0) == 0.0);
+        let data = (0..40 * 24).flat_map(|i| {
+            let (x, y) = ((i % 40) as f32, (i / 40) as f32);
+            let v = (128.0 + 90.0 * (x * 0.9).sin() * (y * 0.7).cos()) as u8;
+            [v, 255 - v, v / 2, 255]
+        });
+        let hr = RgbaImage::new(40, 24, data.collect()).unwrap();
+        // Bicubic as the "SR model": no gain anywhere. LR 20x12, patches of 8 every 4 px.
+        let bicubic = Upscaler::new(&crate::model::bicubic(2).unwrap(), Backend::cpu()).unwrap();
+        let same = pollster::block_on(GainSamples::measure(&bicubic, std::slice::from_ref(&hr), 8)).unwrap();
+        assert_eq!((same.len(), same.planes.len()), (4 * 2, 8 * 3 * 8 * 8));
+        assert!(same.gains.iter().all(|g| g.abs() < 0.5), "{:?}", same.gains);
+        // An untrained network loses to bicubic: its targets are negative.
+        let random = Upscaler::new(&crate::model::espcn::build(2, 1).unwrap(), Backend::cpu()).unwrap();
+        let worse = pollster::block_on(GainSamples::measure(&random, &[hr], 8)).unwrap();
+        assert!(worse.gains.iter().all(|&g| g < -1.0), "{:?}", worse.gains);
+        assert!(pollster::block_on(GainSamples::measure(&bicubic, &[RgbaImage::new(8, 8, vec![0; 256]).unwrap()], 8)).is_err());
+    }
 
     /// A synthetic gain that depends on texture: the scorer can learn it, and learning it
     /// ranks textured patches first.

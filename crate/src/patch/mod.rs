@@ -33,6 +33,20 @@ pub struct Tickets {
     pub band: Option<usize>,
 }
 
+impl Tickets {
+    /// Fails when the selection cannot mean anything with this scorer: only a scorer that
+    /// predicts the gain in dB can say where SR gains.
+    pub fn check(&self) -> Result<()> {
+        if self.selection == Selection::Gains && !self.scorer.predicts_gain() {
+            return Err(Error::InvalidArgument(format!(
+                "the `{}` scorer ranks patches but does not predict SR's gain over bicubic; keeping only gains needs the `learned` scorer (or `oracle`)",
+                self.scorer
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// The feathering band around SR patches, in output pixels: the one asked for, at most an
 /// output patch wide (0: a hard edge), or [`sparse::default_band`].
 pub fn band(asked: Option<usize>, patch: usize, scale: usize) -> Result<usize> {

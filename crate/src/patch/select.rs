@@ -1,5 +1,5 @@
 //! Choosing the winning tickets from patch scores: a share of the patches, every patch
-//! above a score, or as many as a time budget pays for.
+//! above a score, every patch predicted to gain, or as many as a time budget pays for.
 
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +48,11 @@ pub enum Selection {
     Threshold(f64),
     /// As many patches as fit in this many milliseconds per frame.
     Budget { ms: f64, cost: CostModel },
+    /// Every patch whose score is above zero. With a scorer that predicts SR's gain over
+    /// bicubic in dB (see [`super::score::Scorer::predicts_gain`]) these are the patches
+    /// where the network is expected to help: elsewhere bicubic is kept, so the result is
+    /// not worse than interpolation where the model would hurt.
+    Gains,
 }
 
 /// Indices of the selected patches, highest score first (ties: lower index first).
@@ -62,6 +67,7 @@ pub fn select(scores: &[f32], selection: Selection) -> Result<Vec<usize>> {
         Selection::Keep(r) => return Err(Error::InvalidArgument(format!("keep ratio {r} is outside 0..1"))),
         Selection::Threshold(t) => scores.iter().filter(|&&s| s as f64 >= t).count(),
         Selection::Budget { ms, cost } => cost.affordable(ms, scores.len()),
+        Selection::Gains => scores.iter().filter(|&&s| s > 0.0).count(),
     };
     order.truncate(k);
     Ok(order)
@@ -80,6 +86,9 @@ mod tests {
         assert_eq!(select(&scores, Selection::Threshold(0.5)).unwrap(), vec![1, 3, 2]);
         assert!(select(&scores, Selection::Keep(1.5)).is_err());
         assert!(select(&[f32::NAN], Selection::Keep(1.0)).is_err());
+        // Gains: strictly above zero, highest first; no predicted gain, no patch.
+        assert_eq!(select(&[0.3, -0.2, 0.0, 1.5], Selection::Gains).unwrap(), vec![3, 0]);
+        assert!(select(&[-0.1, -2.0], Selection::Gains).unwrap().is_empty());
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! Patch-sparse execution: the network runs only on the selected patches, gathered with a
-//! halo of its receptive radius into windows (shared by neighbours, see [`window`]) and
-//! batches of equal windows; everything else is bicubic. Inside a
-//! selected patch the output equals dense SR. Around it, the SR its halo produced is
-//! feathered into the bicubic neighbours over a band, so no seam shows.
+//! halo of context into windows (shared by neighbours, see [`window`]) and batches of
+//! equal windows; everything else is bicubic. With the default context, the network's
+//! receptive radius, the output inside a selected patch equals dense SR. A narrower
+//! context (ClassSR and ARM run patches with a few pixels of overlap) is cheaper: the
+//! network sees zeros instead of the image past it, which changes the patch's outer
+//! pixels a little. Around a patch, the SR its window produced is feathered into the
+//! bicubic neighbours over a band, so no seam shows.
 
 use super::learned::LearnedScorer;
 use super::score::{self, Reference, Scorer};
@@ -68,6 +71,50 @@ impl Feather {
         f
     }
 
+    /// Feathering inside the selected patches instead of around them, for a narrow
+    /// context: SR is taken only where the patches are, rising from bicubic over `band`
+    /// output pixels from every edge that borders an unselected patch. The network then
+    /// computes the patches alone (no band around them), and the band covers the pixels
+    /// that missed most context.
+    pub fn inward(grid: &Grid, selected: &[usize], s: usize, band: usize) -> Self {
+        let (ow, oh) = (grid.width * s, grid.height * s);
+        let mut f = Feather { alpha: vec![0.0; ow * oh], owner: vec![u32::MAX; ow * oh] };
+        let mut chosen = vec![false; grid.len()];
+        for &i in selected {
+            chosen[i] = true;
+        }
+        let (cols, rows) = (grid.cols as isize, grid.rows as isize);
+        for (k, &i) in selected.iter().enumerate() {
+            let r = grid.rect(i);
+            let (x0, y0, x1, y1) = (r.x * s, r.y * s, (r.x + r.width) * s, (r.y + r.height) * s);
+            let (c, row) = ((i % grid.cols) as isize, (i / grid.cols) as isize);
+            // The unselected neighbours (all eight: a corner meets one diagonally).
+            let open: Vec<(isize, isize)> = (-1..=1)
+                .flat_map(|dr| (-1..=1).map(move |dc| (dc, dr)))
+                .filter(|&(dc, dr)| (dc, dr) != (0, 0))
+                .filter(|&(dc, dr)| {
+                    let (nc, nr) = (c + dc, row + dr);
+                    (0..cols).contains(&nc) && (0..rows).contains(&nr) && !chosen[(nr * cols + nc) as usize]
+                })
+                .collect();
+            for y in y0..y1 {
+                for x in x0..x1 {
+                    // Chebyshev distance to the nearest unselected pixel, 1 when adjacent.
+                    let side = |d: isize, p: usize, lo: usize, hi: usize| match d {
+                        -1 => p - lo + 1,
+                        1 => hi - p,
+                        _ => 0,
+                    };
+                    let d = open.iter().map(|&(dc, dr)| side(dc, x, x0, x1).max(side(dr, y, y0, y1))).min().unwrap_or(usize::MAX);
+                    let o = y * ow + x;
+                    f.alpha[o] = if d > band { 1.0 } else { d as f32 / (band + 1) as f32 };
+                    f.owner[o] = k as u32;
+                }
+            }
+        }
+        f
+    }
+
     /// Blends SR planes (`[3, h, w]` in 0..1, full output size) into `base`.
     pub fn blend(&self, base: &mut RgbaImage, sr: &[f32]) {
         let n = self.alpha.len();
@@ -91,11 +138,35 @@ impl Feather {
 pub struct SparseUpscaler<'a> {
     up: &'a Upscaler,
     learned: Option<&'a LearnedScorer>,
+    /// LR pixels of context around the patches (at most the receptive radius).
+    context: usize,
 }
 
 impl<'a> SparseUpscaler<'a> {
     pub fn new(up: &'a Upscaler) -> Self {
-        Self { up, learned: None }
+        Self { up, learned: None, context: up.halo() }
+    }
+
+    /// With `context` LR pixels around the patches instead of the receptive radius
+    /// (`None`: the radius, exact). More than the radius is refused: it would only cost.
+    pub fn with_context(self, context: Option<usize>) -> Result<Self> {
+        let radius = self.up.halo();
+        match context {
+            None => Ok(Self { context: radius, ..self }),
+            Some(c) if c <= radius => Ok(Self { context: c, ..self }),
+            Some(c) => Err(Error::InvalidArgument(format!("a context of {c} px is more than the network's receptive radius ({radius} px), which already gives dense SR"))),
+        }
+    }
+
+    /// LR pixels of context the network sees around the patches.
+    pub fn context(&self) -> usize {
+        self.context
+    }
+
+    /// Whether the output inside the selected patches equals dense SR: the context is the
+    /// whole receptive radius.
+    pub fn is_exact(&self) -> bool {
+        self.context >= self.up.halo()
     }
 
     /// With the learned scorer that `Scorer::Learned` runs (`None`: that scorer is refused).
@@ -124,6 +195,7 @@ impl<'a> SparseUpscaler<'a> {
     /// and they can still drive [`SparseUpscaler::upscale_patches`] through [`score::score`].
     pub async fn upscale_tickets(&self, lr: &RgbaImage, tickets: &Tickets, progress: &mut impl Progress) -> Result<(RgbaImage, TicketRun)> {
         self.up.output_size(lr.width, lr.height)?;
+        tickets.check()?;
         let grid = Grid::new(lr.width, lr.height, tickets.patch)?;
         let scores = self.score(tickets.scorer, lr, &grid, None, tickets.seed).await?;
         let selected = select(&scores, tickets.selection)?;
@@ -157,14 +229,14 @@ impl<'a> SparseUpscaler<'a> {
 
     /// The windows patch-sparse execution computes for `selected`.
     pub fn plan(&self, grid: &Grid, selected: &[usize]) -> window::Plan {
-        window::plan(grid, selected, self.up.halo(), self.up.tile_size())
+        window::plan(grid, selected, self.context, self.up.tile_size())
     }
 
     /// [`SparseUpscaler::plan`] in steps, with `progress` told between them (in the browser: a
     /// yield to the page, and an abort), since a dense selection on a large frame takes
     /// tenths of a second.
     async fn plan_yielding(&self, grid: &Grid, selected: &[usize], progress: &mut impl Progress) -> Result<window::Plan> {
-        let mut planner = window::Planner::new(grid, selected, self.up.halo(), self.up.tile_size());
+        let mut planner = window::Planner::new(grid, selected, self.context, self.up.tile_size());
         while !planner.advance(PLAN_STEP) {
             progress.checkpoint().await?;
         }
@@ -178,9 +250,10 @@ impl<'a> SparseUpscaler<'a> {
     }
 
     /// What each window of `plan` leaves out: its core and `band` output pixels around it
-    /// are wanted, the rest of its halo only feeds them.
+    /// are wanted (with a narrow context, the core alone: the band is inside it), the rest
+    /// of its halo only feeds them.
     pub(crate) fn drops(&self, plan: &window::Plan, band: usize) -> Vec<Sides> {
-        let b = band.div_ceil(self.up.scale());
+        let b = if self.is_exact() { band.min(self.context * self.up.scale()).div_ceil(self.up.scale()) } else { 0 };
         plan.windows
             .iter()
             .zip(&plan.cores)
@@ -234,10 +307,15 @@ impl<'a> SparseUpscaler<'a> {
         if selected.is_empty() {
             return Ok(out);
         }
-        let band = band.min(self.up.halo() * s);
         let plan = self.plan_yielding(grid, selected, progress).await?;
         let drops = self.drops(&plan, band);
-        let feather = Feather::new(grid, selected, &plan.per_patch(), s, band);
+        // Exact context: SR feathers out over a band its windows compute. Narrow: inside.
+        let (feather, around) = if self.is_exact() {
+            let band = band.min(self.context * s);
+            (Feather::new(grid, selected, &plan.per_patch(), s, band), band)
+        } else {
+            (Feather::inward(grid, selected, s, band), 0)
+        };
         if self.plan_work(&plan, &drops, grid.width, grid.height) >= 1.0 {
             // Scattered tickets whose windows would cost more than the whole image: dense SR
             // is cheaper and equal inside the patches (with more context in the band).
@@ -280,7 +358,7 @@ impl<'a> SparseUpscaler<'a> {
                 let win = plan.windows[w];
                 let (x0, y0) = ((win.x + drop[0]) * s, (win.y + drop[1]) * s);
                 for &k in &patches_of[w] {
-                    let (_, ring) = reach(grid.rect(selected[k]), win, s, band);
+                    let (_, ring) = reach(grid.rect(selected[k]), win, s, around);
                     for y in ring.y..ring.y + ring.height {
                         for x in ring.x..ring.x + ring.width {
                             let o = y * ow + x;
@@ -388,6 +466,44 @@ mod tests {
         assert!(full.data.iter().zip(&dense.data).all(|(a, b)| a.abs_diff(*b) <= 1));
         assert_eq!(pollster::block_on(SparseUpscaler::new(&up).upscale_patches(&lr, &grid, &[], band, &mut Silent)).unwrap(), base);
         assert!(pollster::block_on(SparseUpscaler::new(&up).upscale_patches(&lr, &grid, &[999], band, &mut Silent)).is_err());
+    }
+
+    #[test]
+    fn a_narrower_context_costs_less_and_stays_near_dense_sr_inside_the_patch() {
+        let up = Upscaler::new(&espcn::build(2, 5).unwrap(), Backend::cpu()).unwrap();
+        let r = up.halo();
+        let lr = textured(48, 48);
+        let grid = Grid::new(48, 48, 16).unwrap();
+        let run = |context| {
+            let sparse = SparseUpscaler::new(&up).with_context(context).unwrap();
+            let out = pollster::block_on(sparse.upscale_patches(&lr, &grid, &[4], 0, &mut Silent)).unwrap();
+            (out, sparse.sparse_work(&grid, &[4], 0))
+        };
+        let ((exact, exact_work), (narrow, narrow_work)) = (run(None), run(Some(1)));
+        assert!(narrow_work < exact_work, "{narrow_work} vs {exact_work}");
+        // The centre patch, 32x32 output pixels: it differs from dense SR only within the
+        // receptive radius, less the context, of its edges.
+        let m = 2 * (r - 1);
+        assert!(m < 16, "espcn's radius is {r}");
+        let patch = |img: &RgbaImage, m: usize| img.crop_at(32 + m, 32 + m, 32 - 2 * m, 32 - 2 * m).unwrap();
+        assert!(patch(&narrow, 0) != patch(&exact, 0));
+        assert!(patch(&narrow, m).data.iter().zip(&patch(&exact, m).data).all(|(a, b)| a.abs_diff(*b) <= 1));
+        assert!(SparseUpscaler::new(&up).with_context(Some(r + 1)).err().unwrap().to_string().contains("receptive radius"));
+        assert!(SparseUpscaler::new(&up).is_exact() && !SparseUpscaler::new(&up).with_context(Some(r - 1)).unwrap().is_exact());
+    }
+
+    #[test]
+    fn inward_feathering_rises_from_unselected_edges_only() {
+        // 3x3 patches of 8 LR px, x2: the centre and its right neighbour selected.
+        let grid = Grid::new(24, 24, 8).unwrap();
+        let f = Feather::inward(&grid, &[4, 5], 2, 3);
+        let at = |x: usize, y: usize| f.alpha[y * 48 + x];
+        assert_eq!((at(16, 24), at(17, 24), at(19, 24), at(20, 24)), (0.25, 0.5, 1.0, 1.0));
+        // The edge the two patches share does not dip; the image border does not feather.
+        assert_eq!((at(31, 24), at(32, 24), at(47, 24)), (1.0, 1.0, 1.0));
+        // Corners meet unselected diagonal neighbours; unselected patches keep bicubic.
+        assert_eq!((at(16, 16), at(40, 16), at(8, 8)), (0.25, 0.25, 0.0));
+        assert_eq!((f.owner[24 * 48 + 20], f.owner[24 * 48 + 40]), (0, 1));
     }
 
     /// A network with a receptive radius of 3 whose output stays in range: three identity

@@ -24,7 +24,7 @@ pub fn select_patches(
     (|| {
         let scores: Vec<f32> = value(scores, "scores")?.ok_or_else(|| Error::InvalidArgument("scores must be an array of numbers".into()))?;
         let selection: Selection = serde_wasm_bindgen::from_value(selection)
-            .map_err(|e| Error::InvalidArgument(format!("selection must be {{keep}}, {{threshold}} or {{budget: {{ms, cost}}}}: {e}")))?;
+            .map_err(|e| Error::InvalidArgument(format!("selection must be {{keep}}, {{threshold}}, {{budget: {{ms, cost}}}} or \"gains\": {e}")))?;
         Ok(select::select(&scores, selection)?.into_iter().map(|i| i as u32).collect())
     })()
     .map_err(to_js)

@@ -183,7 +183,8 @@ impl Upscaler {
     }
 
     /// The share of dense SR's multiply-accumulates (halos included) that upscaling only
-    /// the `selected` patches of a `width` x `height` input costs.
+    /// the `selected` patches of a `width` x `height` input costs, with `context` input
+    /// pixels around them (default: the receptive radius, as `upscale` takes it).
     #[wasm_bindgen(js_name = patchWork)]
     pub fn patch_work(
         &self,
@@ -191,13 +192,15 @@ impl Upscaler {
         height: usize,
         patch_size: usize,
         #[wasm_bindgen(unchecked_param_type = "Uint32Array | number[]")] selected: JsValue,
+        context: Option<usize>,
     ) -> std::result::Result<f64, JsValue> {
         (|| {
             let (up, _) = self.get()?;
             let selected: Vec<usize> = value(selected, "selected")?.unwrap_or_default();
             let grid = Grid::new(width, height, patch_size)?;
             let selected = grid.selection(&selected)?;
-            Ok(SparseUpscaler::new(&up).sparse_work(&grid, &selected, sparse::default_band(patch_size, up.scale())))
+            let sparse = SparseUpscaler::new(&up).with_context(context)?;
+            Ok(sparse.sparse_work(&grid, &selected, sparse::default_band(patch_size, up.scale())))
         })()
         .map_err(to_js)
     }
@@ -217,9 +220,10 @@ impl Upscaler {
         });
         future_to_promise(async move {
             let (up, learned, hr, opts, mut progress) = prepared.map_err(to_js)?;
-            let sparse = SparseUpscaler::new(&up).with_learned_scorer(learned.as_deref());
+            let sparse = SparseUpscaler::new(&up).with_learned_scorer(learned.as_deref()).with_context(opts.context).map_err(to_js)?;
             let scorers = opts.scorers_for(&sparse);
-            let e = evaluate::evaluate(&sparse, &hr, opts.patch_size, &scorers, &opts.keeps, opts.seed, &mut progress).await.map_err(to_js)?;
+            let sweep = evaluate::Sweep { patch: opts.patch_size, scorers: &scorers, keeps: &opts.keeps, seed: opts.seed, band: opts.band };
+            let e = evaluate::evaluate(&sparse, &hr, &sweep, &mut progress).await.map_err(to_js)?;
             to_js_value(&e).map_err(to_js)
         })
     }

@@ -50,42 +50,24 @@ pub const RDN: Bundled = Bundled {
 
 impl Bundled {
     pub fn package_dir(&self) -> PathBuf {
-        let dir = repo()
-            .join("tests/node_modules/@upscalerjs")
-            .join(self.package);
-        assert!(
-            dir.exists(),
-            "{} is missing: run scripts/setup.sh (npm ci in tests/)",
-            dir.display()
-        );
+        let dir = repo().join("tests/node_modules/@upscalerjs").join(self.package);
+        assert!(dir.exists(), "{} is missing: run scripts/setup.sh (npm ci in tests/)", dir.display());
         dir
     }
 
     /// The options it was converted with (web/models/README.md).
     pub fn options(&self) -> tfjs::TfjsOptions {
-        tfjs::TfjsOptions {
-            input_range: 255.0,
-            name: self.file.into(),
-            source: self.source.into(),
-            licence: "MIT".into(),
-        }
+        tfjs::TfjsOptions { input_range: 255.0, name: self.file.into(), source: self.source.into(), licence: "MIT".into() }
     }
 
     pub fn convert(&self) -> ModelFile {
         let json = self.package_dir().join(self.model_json);
         let dir = json.parent().unwrap().to_path_buf();
-        tfjs::load(
-            &read(&json),
-            |shard, _| Ok(read(dir.join(shard))),
-            &self.options(),
-        )
-        .unwrap()
+        tfjs::load(&read(&json), |shard, _| Ok(read(dir.join(shard))), &self.options()).unwrap()
     }
 
     pub fn path(&self) -> PathBuf {
-        repo()
-            .join("web/models")
-            .join(format!("{}.safetensors", self.file))
+        repo().join("web/models").join(format!("{}.safetensors", self.file))
     }
 
     pub fn load(&self) -> ModelFile {

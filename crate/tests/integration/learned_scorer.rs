@@ -5,8 +5,8 @@ use crate::common;
 
 use ticketsr::imaging::{self, bicubic};
 use ticketsr::model::format;
-use ticketsr::patch::{Grid, LearnedScorer, SparseUpscaler};
-use ticketsr::patch::score::{Reference, Scorer};
+use ticketsr::patch::{Grid, LearnedScorer, SparseUpscaler, evaluate};
+use ticketsr::patch::score::Scorer;
 use ticketsr::{Backend, Silent, Upscaler};
 
 fn ranks(xs: &[f32]) -> Vec<f64> {
@@ -41,15 +41,16 @@ fn the_bundled_scorer_ranks_patches_like_the_oracle_on_a_held_out_photo() {
 
     let loaded = LearnedScorer::new(&scorer, up.device()).unwrap();
     let sparse = SparseUpscaler::new(&up).with_learned_scorer(Some(&loaded));
-    let learned = pollster::block_on(sparse.score(Scorer::Learned, &lr, &grid, None, 0)).unwrap();
-    let sr = pollster::block_on(up.upscale(&lr, &mut Silent)).unwrap();
-    let base = bicubic::resize(&lr, hr.width, hr.height).unwrap();
-    let reference = Reference { hr: &hr, sr: &sr, bicubic: &base };
-    let oracle = pollster::block_on(sparse.score(Scorer::Oracle, &lr, &grid, Some(&reference), 0)).unwrap();
-    let random = pollster::block_on(sparse.score(Scorer::Random, &lr, &grid, None, 0)).unwrap();
-    let (rho, chance) = (spearman(&learned, &oracle), spearman(&random, &oracle));
-    println!("rank correlation with the oracle over {} patches: learned {rho:.2}, random {chance:.2}", grid.len());
+    let sweep = evaluate::Sweep { patch: 16, scorers: &[Scorer::Learned, Scorer::Oracle, Scorer::Random], keeps: &[], seed: 0, band: None };
+    let e = pollster::block_on(evaluate::evaluate(&sparse, &hr, &sweep, &mut Silent)).unwrap();
+    let [learned, oracle, random] = [0, 1, 2].map(|i| &e.curves[i].scores);
+    let (rho, chance) = (spearman(learned, oracle), spearman(random, oracle));
+    println!("rank correlation with the oracle over {} patches: learned {rho:.2}, random {chance:.2}", e.grid.len());
     assert!(rho > 0.3, "learned scorer's rank correlation with the oracle is only {rho:.2}");
+    // Gains only: SR where the scorer predicts a gain keeps most of dense SR's.
+    let gains = e.curves[0].gains.as_ref().unwrap();
+    println!("gains only: {} of {} patches, {:.2} dB (dense {:.2}, bicubic {:.2})", gains.patches, e.grid.len(), gains.psnr, e.dense_psnr, e.bicubic_psnr);
+    assert!(gains.patches < e.grid.len() && gains.share_of_gain > 0.8, "{gains:?}");
     // An upscaling model is not a scorer.
     assert!(LearnedScorer::new(&model, up.device()).is_err());
 }

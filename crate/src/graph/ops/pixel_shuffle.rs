@@ -44,7 +44,7 @@ impl Operator for PixelShuffle {
 /// either order). Each output pixel reads exactly one input pixel: no halo.
 pub(super) fn to_space(cx: &Infer, f: usize) -> std::result::Result<NodeShape, String> {
     let s = cx.inputs[0];
-    if !(2..=MAX_FACTOR).contains(&f) || s.channels % (f * f) != 0 {
+    if !(2..=MAX_FACTOR).contains(&f) || !s.channels.is_multiple_of(f * f) {
         return Err(format!("cannot move {} channels into space by {f}", s.channels));
     }
     Ok(NodeShape { channels: s.channels / (f * f), scale: s.scale * f })
