@@ -64,6 +64,9 @@ pub struct Plan {
     pub scorer: Scorer,
     /// Timed runs per photo after one warm-up; the median counts.
     pub repeats: usize,
+    /// LR pixels of context around the tickets (capped at each model's receptive radius;
+    /// `None`: the radius, exact), as in [`UpscaleOptions::context`].
+    pub context: Option<usize>,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -97,8 +100,9 @@ pub async fn measure(variants: &[Variant], photos: &[RgbaImage], plan: &Plan, ba
     for (family, channels_removed, model, keeps) in models {
         let up = Upscaler::new(model, backend.clone())?;
         let sparse = SparseUpscaler::new(&up);
+        let context = plan.context.map(|c| c.min(up.halo()));
         for &keep in keeps {
-            let options = UpscaleOptions { keep: (keep > 0.0 && keep < 1.0).then_some(keep), scorer: plan.scorer, ..Default::default() };
+            let options = UpscaleOptions { keep: (keep > 0.0 && keep < 1.0).then_some(keep), scorer: plan.scorer, context, ..Default::default() };
             let (mut ms, mut psnr) = (0.0, 0.0);
             for (lr, hr) in &pairs {
                 options.upscale(&sparse, lr, &mut Silent).await?;
@@ -264,7 +268,7 @@ mod tests {
             Variant { family: "espcn".into(), channels_removed: 0.5, model: pruned },
         ];
         let photo = RgbaImage::new(64, 48, (0..64 * 48 * 4).map(|i| (i * 31 % 253) as u8).collect()).unwrap();
-        let plan = Plan { keeps: vec![0.25, 1.0], scorer: Scorer::Gradient, repeats: 1 };
+        let plan = Plan { keeps: vec![0.25, 1.0], scorer: Scorer::Gradient, repeats: 1, context: Some(2) };
         let mut seen = 0;
         let points = pollster::block_on(measure(&variants, std::slice::from_ref(&photo), &plan, &Backend::cpu(), &mut |_| seen += 1)).unwrap();
         assert_eq!(points.len(), 1 + 2 * 2);

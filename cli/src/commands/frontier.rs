@@ -36,6 +36,10 @@ pub struct Args {
     /// Timed runs per photo after a warm-up (the median counts).
     #[arg(long, default_value_t = 3)]
     repeat: usize,
+    /// LR pixels of context around the tickets (default: each model's receptive radius,
+    /// exact; more than a model's radius is capped to it).
+    #[arg(long)]
+    context: Option<usize>,
     /// Use only the central N x N pixels of each photo.
     #[arg(long)]
     crop: Option<usize>,
@@ -48,7 +52,7 @@ pub struct Args {
 }
 
 pub async fn run(a: Args, json: bool) -> Result<Value> {
-    let Args { photos, models, sparsity, calibrate, keep, scorer, repeat, crop, svg, backend } = a;
+    let Args { photos, models, sparsity, calibrate, keep, scorer, repeat, context, crop, svg, backend } = a;
     let prunes = sparsity.iter().any(|s| *s > 0.0);
     if prunes && calibrate.is_empty() {
         return Err(Error::InvalidArgument("--sparsity above 0 needs --calibrate IMAGES".into()));
@@ -76,14 +80,15 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
     }
     let keeps_per = 1 + keep.iter().filter(|k| **k < 1.0).count();
     let bar = progress::steps(json, 1 + variants.len() * keeps_per);
-    let plan = Plan { keeps: keep, scorer, repeats: repeat };
+    let plan = Plan { keeps: keep, scorer, repeats: repeat, context };
     let points = frontier::measure(&variants, &photos, &plan, &backend, &mut |p| {
         bar.inc(1);
         bar.set_message(format!("{} {:.0} ms {:.2} dB", p.label(), p.ms, p.psnr));
     })
     .await?;
     bar.finish_and_clear();
-    let title = format!("{} photos x{}, {:?}: {}", photos.len(), variants[0].model.info.scale, backend.info.kind, backend.info.adapter);
+    let tickets = context.map_or_else(|| "tickets with full context".to_string(), |c| format!("tickets with {c} px context"));
+    let title = format!("{} photos x{}, {tickets}, {:?}: {}", photos.len(), variants[0].model.info.scale, backend.info.kind, backend.info.adapter);
     if let Some(path) = &svg {
         write(path, frontier::svg(&points, &title).as_bytes())?;
     }
