@@ -55,6 +55,11 @@ test('every entry point refuses hostile input with an Error and the module survi
       'a misspelt scoring option': () => up.scorePatches(img, { patchsize: 8 }),
       'an evaluation option misspelt': () => up.evaluatePatches(img, { keepz: [0.5] }),
       'a cost option of another call': () => up.measurePatchCost(img, { scorers: ['gradient'] }),
+      'a cost with more context than the radius': () => up.measurePatchCost(img, { context: 1e6 }),
+      'more context than the radius': () => up.upscale(img, { keep: 0.5, patchSize: 8, context: 1e6 }),
+      'patchWork with more context than the radius': () => up.patchWork(16, 16, 8, [0], 1e6),
+      'gains only with a scorer that ranks': () => up.upscale(img, { gainsOnly: true, scorer: 'gradient', patchSize: 8 }),
+      'gains only and keep together': () => up.upscale(img, { gainsOnly: true, keep: 0.5 }),
       'tileSize 1e9': () => m.Upscaler.create(model, { backend: 'cpu', tileSize: 1e9 }),
       'tileSize 0': () => m.Upscaler.create(model, { backend: 'cpu', tileSize: 0 }),
       'a corrupt model': () => m.Upscaler.create(model.slice(0, 100), { backend: 'cpu' }),
@@ -95,6 +100,11 @@ test('every entry point refuses hostile input with an Error and the module survi
   assert.match(results.out['a misspelt scoring option'], /unknown option `patchsize`/);
   assert.match(results.out['an evaluation option misspelt'], /unknown option `keepz`/);
   assert.match(results.out['a cost option of another call'], /unknown option `scorers`/);
+  for (const k of ['a cost with more context than the radius', 'more context than the radius', 'patchWork with more context than the radius']) {
+    assert.match(results.out[k], /context of 1000000 px is more than the network's receptive radius/, k);
+  }
+  assert.match(results.out['gains only with a scorer that ranks'], /`gradient` scorer ranks patches but does not predict/);
+  assert.match(results.out['gains only and keep together'], /give one of `keep`, `selected`, `budgetMs` and `gainsOnly`/);
   assert.match(results.out['an overlay of a 16384 grid x8'], /more than 64 Mi pixels|more than 16384 pixels|sides larger/);
   assert.deepEqual(results.alive, [32, 32, 32, 32]);
   assert.deepEqual(pageErrors, []);

@@ -171,7 +171,8 @@ impl Upscaler {
         });
         future_to_promise(async move {
             let (up, learned, img, grid, opts, mut progress) = prepared.map_err(to_js)?;
-            let sparse = SparseUpscaler::new(&up).with_learned_scorer(learned.as_deref());
+            // Measured with the context the upscaling will use: a narrow one costs less.
+            let sparse = SparseUpscaler::new(&up).with_learned_scorer(learned.as_deref()).with_context(opts.context).map_err(to_js)?;
             let cost = async {
                 let scores = sparse.score(opts.scorer, &img, &grid, None, opts.seed).await?;
                 sparse.measure_cost(&img, &grid, &scores, &mut progress).await
