@@ -51,7 +51,7 @@ pub struct UpscaleOptions {
     pub cost: Option<CostModel>,
     /// Run the network only on the patches `scorer` predicts to gain over bicubic, and
     /// keep bicubic where the model would make the image worse (needs the `learned`
-    /// scorer, whose scores are predicted gains in dB).
+    /// scorer, whose scores are predicted gains with their sign).
     pub gains_only: bool,
     /// Patch side in input pixels.
     pub patch_size: usize,

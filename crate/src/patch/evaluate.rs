@@ -81,7 +81,6 @@ pub async fn evaluate(sparse: &SparseUpscaler<'_>, hr: &RgbaImage, sweep: &Sweep
     }
     let reference = Reference { hr: &hr, sr: &dense, bicubic: &base };
     let band = super::band(band, patch, s)?;
-    let band = if sparse.is_exact() { band.min(sparse.context() * s) } else { band };
     let dense_planes = dense.planes(dense.full());
     let mut curves = Vec::with_capacity(scorers.len());
     for &scorer in scorers {
@@ -94,7 +93,7 @@ pub async fn evaluate(sparse: &SparseUpscaler<'_>, hr: &RgbaImage, sweep: &Sweep
             let work = sparse.plan_work(&plan, &sparse.drops(&plan, band), grid.width, grid.height);
             let out = if sparse.is_exact() {
                 let mut out = base.clone();
-                sparse::Feather::new(&grid, &selected, &plan.per_patch(), s, band).blend(&mut out, &dense_planes);
+                sparse::Feather::new(&grid, &selected, &plan.per_patch(), s, sparse.band_outside(band)).blend(&mut out, &dense_planes);
                 out
             } else {
                 sparse.upscale_patches(&lr, &grid, &selected, band, progress).await?

@@ -35,7 +35,7 @@ pub struct Tickets {
 
 impl Tickets {
     /// Fails when the selection cannot mean anything with this scorer: only a scorer that
-    /// predicts the gain in dB can say where SR gains.
+    /// predicts the gain, with its sign, can say where SR gains.
     pub fn check(&self) -> Result<()> {
         if self.selection == Selection::Gains && !self.scorer.predicts_gain() {
             return Err(Error::InvalidArgument(format!(

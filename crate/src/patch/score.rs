@@ -52,8 +52,9 @@ impl Scorer {
         }
     }
 
-    /// Whether the score is SR's gain over bicubic in dB, measured or predicted, so that
-    /// its sign says whether the network helps ([`super::select::Selection::Gains`]).
+    /// Whether the score is SR's gain over bicubic, measured (the oracle, in dB) or
+    /// predicted (the learned scorer, see [`super::learned::target`]), so that its sign
+    /// says whether the network helps ([`super::select::Selection::Gains`]).
     /// The LR statistics only rank patches: every patch scores at least zero.
     pub fn predicts_gain(self) -> bool {
         matches!(self, Scorer::Learned | Scorer::Oracle)
@@ -174,12 +175,6 @@ pub(crate) fn patch_mse(a: &RgbaImage, b: &RgbaImage, r: Region) -> f64 {
 /// Per-patch PSNR of the dense SR and bicubic outputs against HR, in output pixels. An
 /// exact patch counts as 100 dB so gains stay finite.
 pub fn patch_psnr(out: &RgbaImage, hr: &RgbaImage, grid: &Grid) -> Result<Vec<f64>> {
-    Ok(patch_mses(out, hr, grid)?.into_iter().map(|m| metrics::psnr_from_mse(m).min(100.0)).collect())
-}
-
-/// Per-patch mean squared error of `out` against HR over RGB, in 8-bit levels squared,
-/// in output pixels.
-pub fn patch_mses(out: &RgbaImage, hr: &RgbaImage, grid: &Grid) -> Result<Vec<f64>> {
     let s = hr.width / grid.width.max(1);
     if s == 0 || (out.width, out.height) != (hr.width, hr.height) || (hr.width, hr.height) != (grid.width * s, grid.height * s) {
         return Err(Error::InvalidArgument(format!(
@@ -188,7 +183,7 @@ pub fn patch_mses(out: &RgbaImage, hr: &RgbaImage, grid: &Grid) -> Result<Vec<f6
         )));
     }
     let big = grid.scaled(s);
-    Ok(big.rects().map(|r| patch_mse(out, hr, r)).collect())
+    Ok(big.rects().map(|r| metrics::psnr_from_mse(patch_mse(out, hr, r)).min(100.0)).collect())
 }
 
 /// Per patch, the PSNR gain in dB of `out` over `base`, both against `hr`.

@@ -49,7 +49,7 @@ pub enum Selection {
     /// As many patches as fit in this many milliseconds per frame.
     Budget { ms: f64, cost: CostModel },
     /// Every patch whose score is above zero. With a scorer that predicts SR's gain over
-    /// bicubic in dB (see [`super::score::Scorer::predicts_gain`]) these are the patches
+    /// bicubic with its sign (see [`super::score::Scorer::predicts_gain`]) these are the patches
     /// where the network is expected to help: elsewhere bicubic is kept, so the result is
     /// not worse than interpolation where the model would hurt.
     Gains,

@@ -249,11 +249,16 @@ impl<'a> SparseUpscaler<'a> {
         self.up.tiles(width, height).iter().map(|t| a.macs(graph, t.padded.width, t.padded.height, margins(t.padded, t.core))).sum()
     }
 
-    /// What each window of `plan` leaves out: its core and `band` output pixels around it
-    /// are wanted (with a narrow context, the core alone: the band is inside it), the rest
-    /// of its halo only feeds them.
+    /// Output pixels of a `band` that lie outside the patches: with the exact context, the
+    /// band, as far as the halo computed it; with a narrow one none (it is inside them).
+    pub(crate) fn band_outside(&self, band: usize) -> usize {
+        if self.is_exact() { band.min(self.context * self.up.scale()) } else { 0 }
+    }
+
+    /// What each window of `plan` leaves out: its core and the band around it
+    /// ([`SparseUpscaler::band_outside`]) are wanted, the rest of its halo only feeds them.
     pub(crate) fn drops(&self, plan: &window::Plan, band: usize) -> Vec<Sides> {
-        let b = if self.is_exact() { band.min(self.context * self.up.scale()).div_ceil(self.up.scale()) } else { 0 };
+        let b = self.band_outside(band).div_ceil(self.up.scale());
         plan.windows
             .iter()
             .zip(&plan.cores)
@@ -310,12 +315,8 @@ impl<'a> SparseUpscaler<'a> {
         let plan = self.plan_yielding(grid, selected, progress).await?;
         let drops = self.drops(&plan, band);
         // Exact context: SR feathers out over a band its windows compute. Narrow: inside.
-        let (feather, around) = if self.is_exact() {
-            let band = band.min(self.context * s);
-            (Feather::new(grid, selected, &plan.per_patch(), s, band), band)
-        } else {
-            (Feather::inward(grid, selected, s, band), 0)
-        };
+        let around = self.band_outside(band);
+        let feather = if self.is_exact() { Feather::new(grid, selected, &plan.per_patch(), s, around) } else { Feather::inward(grid, selected, s, band) };
         if self.plan_work(&plan, &drops, grid.width, grid.height) >= 1.0 {
             // Scattered tickets whose windows would cost more than the whole image: dense SR
             // is cheaper and equal inside the patches (with more context in the band).
