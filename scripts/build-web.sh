@@ -21,7 +21,7 @@ fi
 [ "$step" = module ] && exit 0
 wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/ticketsr.wasm"
 wasm_opt=(tests/node_modules/.bin/wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
-  --enable-mutable-globals --enable-reference-types --enable-multivalue)
+  --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd)
 
 # wasm-bindgen and wasm-opt (minutes: binaryen.js runs on one thread) depend only on the
 # module, their versions and flags, so their output is kept under a hash of those: a fresh

@@ -29,8 +29,8 @@ pub struct RunArgs {
     /// The learned patch scorer's model (default: the bundled one, when present).
     #[arg(long)]
     pub scorer_model: Option<PathBuf>,
-    /// On the GPU, run convolutions with burn's own kernels instead of the fused one
-    /// (to compare the two).
+    /// Run convolutions with burn's own kernels instead of ticketsr's fused ones (on the
+    /// GPU and the CPU; to compare the two).
     #[arg(long)]
     pub plain_kernels: bool,
 }

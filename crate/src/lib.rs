@@ -3,6 +3,7 @@
 //! (wasm32, WebGPU) and natively (Vulkan or CPU) for the command line and tests.
 
 pub mod backend;
+pub mod cpu;
 pub mod error;
 pub mod frontier;
 pub mod gpu;

@@ -27,8 +27,8 @@ pub struct UpscalerOptions {
     pub backend: BackendChoice,
     /// Core tile side in input pixels; by default derived from the adapter's buffer limits.
     pub tile_size: Option<usize>,
-    /// On the GPU, run convolutions with burn's own kernels instead of ticketsr's fused one
-    /// (slower; for comparing the two).
+    /// Run convolutions with burn's own kernels instead of ticketsr's fused ones, on the GPU
+    /// and the CPU (slower; for comparing the two).
     pub plain_kernels: bool,
 }
 

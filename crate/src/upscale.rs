@@ -6,8 +6,9 @@ use serde::Serialize;
 
 use crate::backend::{Backend, BackendInfo};
 use crate::error::{Error, Result};
+use crate::cpu::conv::CpuConvs;
 use crate::gpu::conv::FusedConvs;
-use crate::graph::{Network, Sides};
+use crate::graph::{ConvKernels, Network, Sides};
 use crate::imaging::{MAX_OUTPUT_PIXELS, Region, RgbaImage, bicubic};
 use crate::model::{ModelFile, ModelInfo};
 use crate::progress::Progress;
@@ -30,8 +31,14 @@ pub struct Upscaler {
     network: Network,
     backend: Backend,
     tile: usize,
-    /// The network's convolutions for the fused GPU kernel, on a GPU backend.
-    fused: Option<FusedConvs>,
+    /// The network's convolutions for our own kernel on this backend; `None` runs burn's.
+    fused: Option<Kernels>,
+}
+
+/// The fused convolutions of one backend.
+enum Kernels {
+    Gpu(FusedConvs),
+    Cpu(CpuConvs),
 }
 
 impl Upscaler {
@@ -45,12 +52,19 @@ impl Upscaler {
         }
         let network = model.network(&backend.device)?;
         let tile = tile::tile_size(network.analysis(), backend.info.max_tensor_bytes)?;
-        let fused = backend.wgpu.as_ref().map(|setup| FusedConvs::new(setup, &model.graph, &model.values)).transpose()?;
+        let fused = match &backend.wgpu {
+            Some(setup) => Some(Kernels::Gpu(FusedConvs::new(setup, &model.graph, &model.values)?)),
+            // In wasm, where burn's CPU convolution has one thread and 128-bit vectors too,
+            // ours is faster; natively burn's GEMM uses every core and AVX2/FMA and is
+            // (docs/performance.md, "The CPU fallback").
+            None if cfg!(target_arch = "wasm32") => Some(Kernels::Cpu(CpuConvs::new(&model.graph, &model.values))),
+            None => None,
+        };
         Ok(Self { model: model.info.clone(), network, backend, tile, fused })
     }
 
-    /// Runs the convolutions with burn's own kernels instead of the fused one: the plain
-    /// path the fused kernel is tested and benchmarked against.
+    /// Runs the convolutions with burn's own kernels instead of ticketsr's (`gpu::conv`,
+    /// `cpu::conv`): the plain path those are tested and benchmarked against.
     pub fn without_fused_kernels(mut self) -> Self {
         self.fused = None;
         self
@@ -146,8 +160,6 @@ impl Upscaler {
         Ok(out)
     }
 
-    /// The network on a window of the input (see [`Network::forward_cropped`]), with the
-    /// fused kernel where there is one.
     /// Dense SR of a `[1, 3, h, w]` tensor already on this upscaler's device, tile by tile
     /// as [`Upscaler::upscale`] does, without leaving the device.
     pub fn upscale_tensor(&self, x: Tensor<4>) -> Result<Tensor<4>> {
@@ -171,11 +183,15 @@ impl Upscaler {
         Ok(out)
     }
 
+    /// The network on a window of the input (see [`Network::forward_cropped`]), with our
+    /// own convolution kernels unless they were turned off.
     pub(crate) fn forward_cropped(&self, x: Tensor<4>, drop: Sides) -> Result<Tensor<4>> {
-        match &self.fused {
-            Some(f) => self.network.forward_cropped_fused(x, drop, f),
-            None => self.network.forward_cropped(x, drop),
-        }
+        let kernels: &dyn ConvKernels = match &self.fused {
+            Some(Kernels::Gpu(f)) => f,
+            Some(Kernels::Cpu(c)) => c,
+            None => return self.network.forward_cropped(x, drop),
+        };
+        self.network.forward_cropped_fused(x, drop, kernels)
     }
 
     /// Runs the network on `n` planar RGB inputs of `h x w` and reads back the outputs

@@ -354,7 +354,7 @@ async function peers({ image = 'media/astronaut-256.png', size = 64, reps = 3, m
     if (!on) continue;
     const backend = device === 'gpu' ? 'webgpu' : 'cpu';
     entries.push({ runtime: 'ticketsr', device, weights: model, make: () => ticketsrRunner(bytes, input, backend), reference: true });
-    if (device === 'gpu') entries.push({ runtime: 'ticketsr, plain kernels', device, weights: model, make: () => ticketsrRunner(bytes, input, backend, { plainKernels: true }) });
+    entries.push({ runtime: 'ticketsr, plain kernels', device, weights: model, make: () => ticketsrRunner(bytes, input, backend, { plainKernels: true }) });
     if (upscalerjs) entries.push({ runtime: 'UpscalerJS', device, weights: model, make: () => upscalerjsRunner(input, tfBackend) });
     entries.push({ runtime: 'ONNX Runtime Web', device, weights: model, make: () => ortRunner(bytes, input, ortProvider) });
   }

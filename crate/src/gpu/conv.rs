@@ -18,23 +18,14 @@ use burn::tensor::Tensor;
 
 use super::{bind, flush, primitive};
 use crate::error::{Error, Result};
-use crate::graph::ops::{Conv2d, Prelu};
-use crate::graph::{ConvKernels, Graph, NodeId, Op};
+use crate::graph::fuse::{Activation, fused_convs};
+use crate::graph::{ConvKernels, Graph, NodeId};
 
 /// Output pixels along a row per invocation.
 const PIXELS: usize = 4;
 /// Groups of 4 output channels per invocation where there are more than 4 (a layer of 4,
 /// like RDN's growth layers, takes 1: a second group would compute zeros).
 const GROUPS: usize = 2;
-
-/// What follows the convolution in the same pass.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Activation {
-    None,
-    Relu,
-    /// Per-channel slopes, packed after the bias.
-    Prelu,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Key {
@@ -102,6 +93,7 @@ fn shader(key: Key) -> String {
 /// One convolution's packed parameters.
 struct Packed {
     key: Key,
+    activation_node: Option<NodeId>,
     in_c: usize,
     out_c: usize,
     kernel: [usize; 2],
@@ -125,21 +117,6 @@ impl std::fmt::Debug for FusedConvs {
     }
 }
 
-/// The activation a convolution can take into its pass: the one node that reads it, when
-/// that is a ReLU or PReLU.
-pub fn fusable_activation(graph: &Graph, conv: NodeId) -> Option<(NodeId, Activation)> {
-    let mut readers = graph.nodes.iter().enumerate().filter(|(_, n)| n.inputs.contains(&conv));
-    let (id, node) = readers.next()?;
-    if readers.next().is_some() || conv == graph.output || node.inputs.len() != 1 {
-        return None;
-    }
-    match node.op {
-        Op::Relu(_) => Some((id, Activation::Relu)),
-        Op::Prelu(_) => Some((id, Activation::Prelu)),
-        _ => None,
-    }
-}
-
 fn buffer(setup: &WgpuSetup, label: &str, values: &[f32]) -> wgpu::Buffer {
     let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
     let buffer = setup.device.create_buffer(&wgpu::BufferDescriptor {
@@ -157,14 +134,13 @@ impl FusedConvs {
     pub fn new(setup: &WgpuSetup, graph: &Graph, values: &[Vec<f32>]) -> Result<Self> {
         let mut convs = HashMap::new();
         let mut pipelines = HashMap::new();
-        for (id, node) in graph.nodes.iter().enumerate() {
-            let Op::Conv2d(Conv2d { in_channels: ic, out_channels: oc, kernel, weight, bias }) = node.op else { continue };
-            let act = fusable_activation(graph, id).map_or(Activation::None, |(_, a)| a);
+        for conv in fused_convs(graph, values) {
+            let (oc, ic, kernel, act) = (conv.out_c, conv.in_c, conv.kernel, conv.act);
             let gs = if oc <= 4 { 1 } else { GROUPS };
             let key = Key { kh: kernel[0], kw: kernel[1], act, groups: gs };
             let blocks = oc.div_ceil(4 * gs);
             let taps = kernel[0] * kernel[1];
-            let w = &values[weight];
+            let w = conv.weight;
             let mut packed = vec![0f32; blocks * ic * gs * taps * 4];
             for o in 0..oc {
                 let (block, g, lane) = (o / (4 * gs), (o / 4) % gs, o % 4);
@@ -174,20 +150,11 @@ impl FusedConvs {
                     }
                 }
             }
+            // Bias vec4s per group of 4 channels, then the PReLU slopes the same way.
             let groups = oc.div_ceil(4);
             let mut side = vec![0f32; 2 * groups * 4];
-            if let Some(b) = bias {
-                side[..oc].copy_from_slice(&values[b]);
-            }
-            if act == Activation::Prelu {
-                let Some((a, _)) = fusable_activation(graph, id) else { unreachable!("prelu found above") };
-                let Op::Prelu(Prelu { alpha }) = graph.nodes[a].op else { unreachable!("prelu found above") };
-                let slopes = &values[alpha];
-                // One shared slope (Keras' shared axes) or one per channel.
-                for o in 0..oc {
-                    side[groups * 4 + o] = if slopes.len() == 1 { slopes[0] } else { slopes[o] };
-                }
-            }
+            side[..oc].copy_from_slice(&conv.bias);
+            side[groups * 4..groups * 4 + conv.slopes.len()].copy_from_slice(&conv.slopes);
             pipelines.entry(key).or_insert_with(|| {
                 let module = setup.device.create_shader_module(wgpu::ShaderModuleDescriptor {
                     label: Some("ticketsr fused conv"),
@@ -203,14 +170,15 @@ impl FusedConvs {
                 })
             });
             convs.insert(
-                id,
+                conv.id,
                 Packed {
+                    activation_node: conv.activation_node,
                     key,
                     in_c: ic,
                     out_c: oc,
                     kernel,
-                    weights: buffer(setup, &format!("{} weights", node.name), &packed),
-                    bias: buffer(setup, &format!("{} bias", node.name), &side),
+                    weights: buffer(setup, &format!("{} weights", conv.name), &packed),
+                    bias: buffer(setup, &format!("{} bias", conv.name), &side),
                 },
             );
         }
@@ -220,9 +188,8 @@ impl FusedConvs {
 
 impl ConvKernels for FusedConvs {
     /// Whether node `id` is a convolution this runs, and the activation node it takes in.
-    fn fused_activation(&self, id: NodeId, graph: &Graph) -> Option<Option<NodeId>> {
-        let packed = self.convs.get(&id)?;
-        Some(if packed.key.act == Activation::None { None } else { fusable_activation(graph, id).map(|(a, _)| a) })
+    fn fused_activation(&self, id: NodeId) -> Option<Option<NodeId>> {
+        Some(self.convs.get(&id)?.activation_node)
     }
 
     /// Convolves node `id`'s input `x`, whose pixel `(0, 0)` the output's pixel `(0, 0)`
@@ -305,9 +272,6 @@ impl ConvKernels for FusedConvs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::{GraphBuilder, Network, Sides};
-    use crate::model::{ModelFile, ModelInfo, format, init::random_values};
-    use burn::tensor::TensorData;
 
     #[test]
     fn shader_unrolls_every_tap_for_every_pixel() {
@@ -319,27 +283,7 @@ mod tests {
         assert!(src.contains("const KH: u32 = 3u;") && src.contains("const ACTIVATION: u32 = 2u;"));
     }
 
-    /// Every kernel size, both activations, channel counts that are not multiples of 4 or 8,
-    /// a convolution read by two nodes (so not fused) and one feeding a pixel shuffle.
-    fn mixed() -> ModelFile {
-        let mut b = GraphBuilder::new();
-        let x = b.input();
-        let c1 = b.conv("c1", x, 3, 10, 5, true);
-        let p1 = b.prelu("p1", c1, 10);
-        let c2 = b.conv("c2", p1, 10, 7, 3, false);
-        let r2 = b.relu("r2", c2);
-        let c3 = b.conv("c3", r2, 7, 10, 1, true);
-        let res = b.add("res", vec![c3, c1]);
-        let c4 = b.conv("c4", res, 10, 12, 3, true);
-        let ps = b.pixel_shuffle("ps", c4, 2);
-        let y = b.conv("y", ps, 3, 3, 3, true);
-        let graph = b.finish(y);
-        let values = random_values(&graph, 5);
-        ModelFile::new(ModelInfo { name: "mixed".into(), scale: 2, ..Default::default() }, graph, values).unwrap()
-    }
-
-    /// On Vulkan (lavapipe here): the fused kernel gives the plain path's output on every
-    /// bundled model and on `mixed`, whole and cropped, batched.
+    /// On Vulkan (lavapipe here): the fused kernel gives the plain path's output.
     #[cfg(not(target_arch = "wasm32"))]
     #[test]
     fn fused_equals_the_plain_path() {
@@ -347,31 +291,6 @@ mod tests {
             panic!("no Vulkan adapter: scripts/setup.sh installs lavapipe");
         };
         let setup = backend.wgpu.clone().unwrap();
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/models");
-        let mut models = vec![mixed()];
-        let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "safetensors")).collect();
-        files.sort();
-        models.extend(files.iter().map(|f| format::from_bytes(&std::fs::read(f).unwrap()).unwrap()));
-        assert!(models.len() >= 8, "bundled models missing from {}", dir.display());
-        let (h, w) = (19, 22);
-        let pixels: Vec<f32> = (0..2 * 3 * h * w).map(|i| ((i * 7919) % 256) as f32 / 255.0).collect();
-        for m in &models {
-            let net = Network::new(m.graph.clone(), &m.values, &backend.device).unwrap();
-            let fused = FusedConvs::new(&setup, &m.graph, &m.values).unwrap();
-            let x = Tensor::<4>::from_data(TensorData::new(pixels.clone(), [2, 3, h, w]), &backend.device);
-            // Each new shape costs the plain path kernel compilations on lavapipe: the
-            // mixed graph takes three crops, the bundled models two.
-            let drops: &[Sides] = if m.info.name == "mixed" { &[[0; 4], [3, 1, 0, 2], [6, 5, 7, 4]] } else { &[[0; 4], [3, 1, 0, 2]] };
-            for &drop in drops {
-                let plain = net.forward_cropped(x.clone(), drop).unwrap();
-                let fast = net.forward_cropped_fused(x.clone(), drop, &fused).unwrap();
-                assert_eq!(plain.dims(), fast.dims());
-                let read = |t: Tensor<4>| pollster::block_on(t.into_data_async()).unwrap().try_to_vec::<f32>().unwrap();
-                let (a, b) = (read(plain), read(fast));
-                let worst = a.iter().zip(&b).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-                eprintln!("{} {drop:?}: max |fused - plain| = {worst:e}", m.info.name);
-                assert!(worst < 1e-4, "{} {drop:?}: fused differs from plain by {worst}", m.info.name);
-            }
-        }
+        crate::graph::fuse::check::equals_the_plain_path(&backend.device, |m| FusedConvs::new(&setup, &m.graph, &m.values).unwrap());
     }
 }

@@ -10,11 +10,11 @@ use super::{Analysis, Graph, NodeId, Sides};
 use crate::error::{Error, Result};
 
 /// Kernels that run some convolutions, with the activation that follows each, faster than
-/// burn's: a backend plugs them into the executor (on a GPU, `gpu::conv::FusedConvs`). The
-/// graph owns the trait, so it imports no backend.
+/// burn's: a backend plugs them into the executor (on a GPU `gpu::conv::FusedConvs`, on the
+/// CPU `cpu::conv::CpuConvs`). The graph owns the trait, so it imports no backend.
 pub trait ConvKernels {
     /// Whether node `id` is a convolution run here, and the activation node it takes in.
-    fn fused_activation(&self, id: NodeId, graph: &Graph) -> Option<Option<NodeId>>;
+    fn fused_activation(&self, id: NodeId) -> Option<Option<NodeId>>;
 
     /// Convolves node `id`'s input `x`, whose pixel `(0, 0)` the output's pixel `(0, 0)`
     /// is `shift` (x, y) pixels before, keeping `out` (width, height) pixels; what lies
@@ -166,7 +166,7 @@ impl Network {
             let want = crops[id];
             let cx = Run { args, want, network: self };
             let out = match &node.op {
-                Op::Conv2d(_) if let Some((f, activation)) = fused.and_then(|f| Some((f, f.fused_activation(id, &self.graph)?))) => {
+                Op::Conv2d(_) if let Some((f, activation)) = fused.and_then(|f| Some((f, f.fused_activation(id)?))) => {
                     // Output pixel (0, 0) lies `want - have` pixels into the input on the
                     // left and top; the kernel reads zeros past the input's edges.
                     let (x, have) = cx.arg()?;

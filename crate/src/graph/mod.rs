@@ -5,6 +5,7 @@
 
 mod builder;
 mod exec;
+pub mod fuse;
 pub mod ops;
 mod shape;
 

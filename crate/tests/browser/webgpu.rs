@@ -58,6 +58,27 @@ async fn reproduces_the_upscalerjs_reference_on_webgpu() {
     assert_eq!(out, again);
 }
 
+/// The wasm CPU path runs ticketsr's simd128 convolution (`cpu::conv`): it reproduces
+/// UpscalerJS's own output and matches burn's convolution on the same weights.
+#[wasm_bindgen_test]
+async fn reproduces_the_upscalerjs_reference_on_the_wasm_cpu() {
+    let model = format::from_bytes(MODEL).unwrap();
+    let fixture = decode(FIXTURE);
+    let ours = Upscaler::new(&model, Backend::cpu()).unwrap();
+    let burns = Upscaler::new(&model, Backend::cpu()).unwrap().without_fused_kernels();
+    let t = now();
+    let out = ours.upscale(&fixture, &mut Silent).await.unwrap();
+    let ours_ms = now() - t;
+    let t = now();
+    let plain = burns.upscale(&fixture, &mut Silent).await.unwrap();
+    let plain_ms = now() - t;
+    let p = psnr_rgb(&out, &decode(RESULT), 0).unwrap();
+    let worst = out.data.iter().zip(&plain.data).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+    console_log!("wasm CPU: PSNR vs result.png {p:.2} dB, worst difference from burn's convolution {worst}; {ours_ms:.0} ms, burn's {plain_ms:.0} ms");
+    assert!(p >= 40.0);
+    assert!(worst <= 1);
+}
+
 #[wasm_bindgen_test]
 async fn tiled_equals_whole_on_webgpu() {
     let model = espcn::build(2, 3).unwrap();
