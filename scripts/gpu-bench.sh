@@ -8,7 +8,7 @@
 # (the CLI's --json line, or the browser suite's result): natively dense SR of each
 # bundled model on a photo and on a 720p frame (-> 1440p), winning tickets at two keep
 # ratios, video frame by frame; in Chromium the peers (ticketsr, UpscalerJS on TF.js, ONNX
-# Runtime Web, on WebGPU and on wasm), the tickets and pruning suites, video at 720p -> 1440p
+# Runtime Web, on WebGPU and on wasm), the tickets, pruning and frontier suites, video at 720p -> 1440p
 # and cold start. A step that fails stops the run: a partial file would read as complete.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +38,7 @@ if [ "$mode" = real ]; then
   export TICKETSR_GPU=1
   browser=(--size 256 --reps 5)
   peers=()
+  frontier=(--size 256 --reps 5)
   sparsities=0,0.25,0.5,0.75
   cold_model=upscalerjs-rdn-x2
   video_clip=../tests/output/gpu-bench-real/720p.webm
@@ -59,6 +60,7 @@ else
   # sparsities: about a minute on SwiftShader.
   browser=(--size 32 --reps 1 --model ticketsr-espcn-x2)
   peers=(--gpu 0)
+  frontier=(--size 32 --reps 1 --models ticketsr-espcn-x2)
   sparsities=0,0.5
   cold_model=ticketsr-espcn-x2
   video_clip=media/carphone-176.webm
@@ -104,6 +106,7 @@ bench() { # bench NAME SUITE ARGS...
 bench peers peers "${browser[@]}" "${peers[@]}"
 bench tickets tickets "${browser[@]}"
 bench pruning pruning "${browser[@]}" --sparsities "$sparsities"
+bench frontier frontier "${frontier[@]}"
 bench video video --clip "$video_clip" --count "$video_count"
 bench cold cold --model "$cold_model" --size 64
 
@@ -135,7 +138,7 @@ const result = {
 };
 const file = `tests/output/gpu-bench-${mode}.json`;
 writeFileSync(file, JSON.stringify(result, null, 2));
-const expected = ['native-video', 'native-dense-720p', 'browser-peers', 'browser-tickets', 'browser-pruning', 'browser-video', 'browser-cold'];
+const expected = ['native-video', 'native-dense-720p', 'browser-peers', 'browser-tickets', 'browser-pruning', 'browser-frontier', 'browser-video', 'browser-cold'];
 const missing = expected.filter((k) => !steps[k] || steps[k].error);
 if (missing.length) { console.error(`missing or failed: ${missing.join(', ')}`); process.exit(1); }
 console.error(`wrote ${file}: ${Object.keys(steps).length} steps`);

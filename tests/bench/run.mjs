@@ -8,6 +8,8 @@
 //                            [--gpuCanvas 1]   (on a browser that presents WebGPU canvases)
 //   node bench/run.mjs peers [--model upscalerjs-rdn-x2] [--size 64] [--reps 3] [--gpu 0] [--cpu 0] [--others 0]
 //   node bench/run.mjs cold [--model upscalerjs-rdn-x2] [--size 64]   (navigation to first result)
+//   node bench/run.mjs frontier [--models ticketsr-espcn-x2,ticketsr-wdsr-b-x2,upscalerjs-rdn-x2] [--size 128]
+//                               [--sparsities 0.5] [--keeps 0.5,0.25] [--context 4] [--patch 16] [--backend auto|cpu]
 // Every suite also takes --save FILE (where the JSON goes instead of tests/output/).
 // TICKETSR_GPU=1 runs Chromium on the machine's GPU (Vulkan) instead of SwiftShader.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ const { positionals, values } = parseArgs({
     clip: { type: 'string' }, count: { type: 'string' }, keep: { type: 'string' }, reuse: { type: 'string' },
     long: { type: 'string' }, longSize: { type: 'string' }, longMode: { type: 'string' }, gpuCanvas: { type: 'string' },
     gpu: { type: 'string' }, cpu: { type: 'string' }, others: { type: 'string' }, save: { type: 'string' }, context: { type: 'string' },
+    models: { type: 'string' }, backend: { type: 'string' },
   },
 });
 const suite = positionals[0] ?? 'tickets';
@@ -30,6 +33,7 @@ const config = { suite, ...options };
 for (const k of ['size', 'patch', 'reps', 'count', 'keep', 'reuse', 'long', 'longSize', 'gpuCanvas', 'gpu', 'cpu', 'others', 'context']) if (k in config) config[k] = Number(config[k]);
 if (config.keeps) config.keeps = config.keeps.split(',').map(Number);
 if (config.sparsities) config.sparsities = config.sparsities.split(',').map(Number);
+if (config.models) config.models = config.models.split(',');
 
 const env = await start();
 try {

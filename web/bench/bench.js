@@ -1,6 +1,6 @@
 // Benchmarks in the browser, run by hand (open web/bench.html) or by tests/bench/run.mjs,
 // which calls `window.ticketsrBench.run(config)` and saves what it returns.
-import init, { Upscaler, selectPatches, prune, exportOnnx } from '../../pkg/ticketsr.js';
+import init, { Upscaler, selectPatches, prune, exportOnnx, downscale, metrics } from '../../pkg/ticketsr.js';
 import { FrameEngine } from '../video/engine.js';
 import { FrameReader, everyFrame } from '../../pkg/frames.js';
 
@@ -118,6 +118,68 @@ async function pruning({ model = 'upscalerjs-rdn-x2', image = 'media/astronaut-2
   }
   $('status').textContent = 'Done.';
   return { suite: 'pruning', model, image, size: [input.width, input.height], reps, backend, rows };
+}
+
+/// Quality against measured time on the user's device, as `ticketsr frontier` measures it
+/// natively: each model dense, channel-pruned (data-aware, calibrated on this LR image, no
+/// recovery) and each of those on winning tickets at every keep ratio, and bicubic; PSNR
+/// (Y) against the photo the LR image was made from. `front` marks the Pareto front: no
+/// faster point is as good.
+async function frontier({
+  image = 'media/astronaut-256.png', size = 128, models = ['ticketsr-espcn-x2', 'ticketsr-wdsr-b-x2', 'upscalerjs-rdn-x2'],
+  sparsities = [0.5], keeps = [0.5, 0.25], context = 4, patch = 16, scorer = 'laplacian', reps = 2, backend = 'auto',
+}) {
+  const hr = await loadImage(image, size);
+  const lr = downscale(hr, 2);
+  const points = [];
+  let device = null;
+  const measure = async (up, label, options) => {
+    $('status').textContent = `${label}: warming up…`;
+    let out = null;
+    const warm = await timed(async () => { out = await options(); });
+    const times = [];
+    for (let r = 0; r < reps; r += 1) times.push(await timed(async () => { out = await options(); }));
+    const psnr = metrics(out, hr, 2).psnrY;
+    points.push({ ...label, psnr_y: psnr, warm_up_ms: warm, median_ms: median(times) });
+    show(points);
+  };
+  for (const name of models) {
+    const bytes = new Uint8Array(await (await fetch(`models/${name}.safetensors`)).arrayBuffer());
+    const dense = await Upscaler.create(bytes, { backend });
+    device = dense.info().backend;
+    $('backend').textContent = `${device.kind} · ${device.adapter}`;
+    const variants = [{ pruning: 0, up: dense }];
+    try {
+      for (const sparsity of sparsities) {
+        $('status').textContent = `${name}: pruning ${sparsity * 100}% of its channels…`;
+        const { model } = await dense.prune(bytes, { method: 'channel', sparsity, criterion: 'reconstruction' }, lr);
+        variants.push({ pruning: sparsity, up: await Upscaler.create(model, { backend }) });
+      }
+      if (points.length === 0) {
+        // Bicubic: no patch selected, with this upscaler's own path.
+        await measure(dense, { model: 'bicubic', pruning: 0, keep: 0 }, () => dense.upscale(lr, { selected: [], patchSize: patch }));
+      }
+      for (const { pruning, up } of variants) {
+        await measure(up, { model: name, pruning, keep: 1 }, () => up.upscale(lr, {}));
+        for (const keep of keeps) {
+          await measure(up, { model: name, pruning, keep }, async () => {
+            const { scores } = await up.scorePatches(lr, { scorer, patchSize: patch });
+            return up.upscale(lr, { selected: selectPatches(scores, { keep }), patchSize: patch, context });
+          });
+        }
+      }
+    } finally {
+      variants.forEach((v) => v.up.dispose());
+    }
+  }
+  let best = -Infinity;
+  for (const p of [...points].sort((a, b) => a.median_ms - b.median_ms)) {
+    p.front = p.psnr_y > best;
+    best = Math.max(best, p.psnr_y);
+  }
+  show(points);
+  $('status').textContent = 'Done.';
+  return { suite: 'frontier', model: models.length === 1 ? models[0] : 'models', models, image, size: [hr.width, hr.height], scale: 2, context, patch, scorer, reps, backend: device, rows: points };
 }
 
 /// The first `count` frames a clip presents while it plays, as ImageData, centre-cropped
@@ -428,7 +490,7 @@ async function cold({ model = 'upscalerjs-rdn-x2', image = 'media/astronaut-256.
   return { suite: 'cold', model, image, size: [input.width, input.height], backend: info.backend, rows };
 }
 
-const SUITES = { tickets, pruning, video, peers, cold };
+const SUITES = { tickets, pruning, video, peers, cold, frontier };
 
 window.ticketsrBench = {
   /// When the module was ready, in ms since the navigation (the cold suite reports it).
@@ -444,8 +506,9 @@ window.ticketsrBench = {
 $('start').addEventListener('click', () => {
   const p = Object.fromEntries(new URLSearchParams(location.search));
   const config = { suite: p.suite ?? 'tickets', ...p };
-  for (const k of ['size', 'patch', 'reps', 'count', 'keep', 'reuse', 'long', 'longSize', 'gpuCanvas', 'gpu', 'cpu', 'others']) if (k in config) config[k] = Number(config[k]);
+  for (const k of ['size', 'patch', 'reps', 'count', 'keep', 'reuse', 'long', 'longSize', 'gpuCanvas', 'gpu', 'cpu', 'others', 'context']) if (k in config) config[k] = Number(config[k]);
   if (config.keeps) config.keeps = config.keeps.split(',').map(Number);
   if (config.sparsities) config.sparsities = config.sparsities.split(',').map(Number);
+  if (config.models) config.models = config.models.split(',');
   window.ticketsrBench.run(config).catch((e) => { $('status').textContent = `Failed: ${e.message}`; });
 });
