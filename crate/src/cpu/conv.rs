@@ -27,7 +27,7 @@ const BLOCK: usize = 8;
 const PIXELS: usize = 4;
 // `Taps::tile` reads the four pixels by name.
 const _: () = assert!(PIXELS == 4);
-/// The largest padded input (elements) one call copies: a tile's input is far smaller.
+/// The largest padded input or output (elements) of one call: a tile's are far smaller.
 const MAX_PADDED: usize = 1 << 28;
 
 /// One convolution's packed parameters.
@@ -110,21 +110,24 @@ impl ConvKernels for CpuConvs {
             return Err(Error::Backend(format!("the CPU convolution takes f32, got {:?}", x.dtype())));
         }
         let layout = x.layout();
-        let strides = layout.strides();
-        let source = Source { data: x.storage::<f32>(), start: layout.start_offset(), strides: [strides[0], strides[1], strides[2], strides[3]], c, h, w };
+        let &[sb, sc, sy, sx] = layout.strides() else {
+            return Err(Error::Backend(format!("the CPU convolution takes 4-d tensors, got strides {:?}", layout.strides())));
+        };
+        let source = Source { data: x.storage::<f32>(), start: layout.start_offset(), strides: [sb, sc, sy, sx], c, h, w };
         let [ow, oh] = out;
         let [kh, kw] = p.kernel;
         let origin = [shift[1] as isize - (kh / 2) as isize, shift[0] as isize - (kw / 2) as isize];
         let (ph, pw) = (oh + kh - 1, ow.next_multiple_of(PIXELS) + kw - 1);
-        let Some(len) = ph.checked_mul(pw).and_then(|e| e.checked_mul(c)).filter(|&e| e <= MAX_PADDED) else {
-            return Err(Error::InvalidArgument(format!("a {ow}x{oh} convolution of {c} channels is too large for the CPU")));
+        let len = ph.checked_mul(pw).and_then(|e| e.checked_mul(c)).filter(|&e| e <= MAX_PADDED);
+        let image = p.out_c.checked_mul(oh).and_then(|e| e.checked_mul(ow));
+        let (Some(len), Some(image), Some(total)) = (len, image, image.and_then(|e| e.checked_mul(n)).filter(|&e| e <= MAX_PADDED)) else {
+            return Err(Error::InvalidArgument(format!("a {ow}x{oh} convolution of {c} to {} channels is too large for the CPU", p.out_c)));
         };
         let mut padded = vec![0f32; len];
-        let mut y = vec![0f32; n * p.out_c * oh * ow];
-        for b in 0..n {
+        let mut y = vec![0f32; total];
+        for (b, out) in y.chunks_exact_mut(image.max(1)).enumerate() {
             source.pad(b, origin, pw, &mut padded)?;
-            let image = &mut y[b * p.out_c * oh * ow..(b + 1) * p.out_c * oh * ow];
-            convolve(p, &padded, pw, image, [oh, ow]);
+            convolve(p, &padded, pw, out, [oh, ow]);
         }
         drop(x);
         Ok(Tensor::from_data(TensorData::new(y, [n, p.out_c, oh, ow]), &device))
@@ -252,5 +255,19 @@ mod tests {
     #[test]
     fn cpu_kernel_equals_the_plain_path() {
         check::equals_the_plain_path(&burn::tensor::Device::flex(), |m| CpuConvs::new(&m.graph, &m.values));
+    }
+
+    /// An output too large for the CPU is refused before anything is allocated.
+    #[test]
+    fn a_convolution_too_large_for_the_cpu_is_refused() {
+        let mut b = crate::graph::GraphBuilder::new();
+        let x = b.input();
+        let y = b.conv("y", x, 3, 16, 3, true);
+        let graph = b.finish(y);
+        let convs = CpuConvs::new(&graph, &crate::model::init::random_values(&graph, 1));
+        let input = Tensor::<4>::zeros([1, 3, 4, 4], &burn::tensor::Device::flex());
+        assert_eq!(convs.run(y, input.clone(), [0, 0], [4, 4]).unwrap().dims(), [1, 16, 4, 4]);
+        let refused = convs.run(y, input, [0, 0], [1 << 16, 1 << 16]).unwrap_err();
+        assert!(refused.to_string().contains("too large for the CPU"), "{refused}");
     }
 }
