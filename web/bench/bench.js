@@ -27,6 +27,27 @@ async function timed(fn) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/// `run` once to warm up, then `reps` times, the status line saying which: the times every
+/// suite reports, and the last run's result.
+async function repeated(label, reps, run) {
+  $('status').textContent = `${label}: warming up…`;
+  let output = null;
+  const warm = await timed(async () => { output = await run(); });
+  const times = [];
+  for (let r = 0; r < reps; r += 1) {
+    $('status').textContent = `${label}: repetition ${r + 1} of ${reps}…`;
+    times.push(await timed(async () => { output = await run(); }));
+  }
+  return { output, times: { warm_up_ms: warm, median_ms: median(times), min_ms: Math.min(...times) } };
+}
+
+/// Winning tickets as a page runs them: score, keep the best `keep`, upscale those.
+async function upscaleTickets(up, input, { scorer, patch, keep, context }) {
+  const { scores } = await up.scorePatches(input, { scorer, patchSize: patch });
+  const selected = selectPatches(scores, { keep });
+  return { selected, image: await up.upscale(input, { selected, patchSize: patch, context }) };
+}
+
 /// Rows as a table. Cells are text, never markup: names and figures can come from the
 /// page's query string.
 function show(rows) {
@@ -54,22 +75,16 @@ async function tickets({ model = 'upscalerjs-rdn-x2', image = 'media/astronaut-2
       let selected = null;
       const frame = async () => {
         if (keep >= 1) return up.upscale(input, {});
-        const { scores } = await up.scorePatches(input, { scorer, patchSize: patch });
-        selected = selectPatches(scores, { keep });
-        return up.upscale(input, { selected, patchSize: patch, context });
+        const run = await upscaleTickets(up, input, { scorer, patch, keep, context });
+        selected = run.selected;
+        return run.image;
       };
-      $('status').textContent = `keep ${keep}: warming up…`;
-      const warmMs = await timed(frame);
-      const times = [];
-      for (let r = 0; r < reps; r += 1) {
-        $('status').textContent = `keep ${keep}: repetition ${r + 1} of ${reps}…`;
-        times.push(await timed(frame));
-      }
+      const { times } = await repeated(`keep ${keep}`, reps, frame);
       const patches = Math.ceil(input.width / patch) * Math.ceil(input.height / patch);
       rows.push({
         keep, patches: selected ? selected.length : patches, of: patches,
         work: selected ? up.patchWork(input.width, input.height, patch, selected, context) : 1,
-        warm_up_ms: warmMs, median_ms: median(times), min_ms: Math.min(...times),
+        ...times,
       });
       rows.forEach((r) => { r.ratio_to_dense = r.median_ms / rows[0].median_ms; });
       show(rows);
@@ -99,16 +114,10 @@ async function pruning({ model = 'upscalerjs-rdn-x2', image = 'media/astronaut-2
     backend = up.info().backend;
     $('backend').textContent = `${backend.kind} · ${backend.adapter}`;
     try {
-      $('status').textContent = `${label}: warming up…`;
-      const warmMs = await timed(() => up.upscale(input, {}));
-      const times = [];
-      for (let r = 0; r < reps; r += 1) {
-        $('status').textContent = `${label}: repetition ${r + 1} of ${reps}…`;
-        times.push(await timed(() => up.upscale(input, {})));
-      }
+      const { times } = await repeated(label, reps, () => up.upscale(input, {}));
       rows.push({
         pruning: label, parameters: after.parameters, nonzero: after.nonzero, macs_per_out_px: after.macsPerOutputPixel,
-        warm_up_ms: warmMs, median_ms: median(times), min_ms: Math.min(...times),
+        ...times,
       });
     } finally {
       up.dispose();
@@ -133,14 +142,10 @@ async function frontier({
   const lr = downscale(hr, 2);
   const points = [];
   let device = null;
-  const measure = async (up, label, options) => {
-    $('status').textContent = `${label}: warming up…`;
-    let out = null;
-    const warm = await timed(async () => { out = await options(); });
-    const times = [];
-    for (let r = 0; r < reps; r += 1) times.push(await timed(async () => { out = await options(); }));
-    const psnr = metrics(out, hr, 2).psnrY;
-    points.push({ ...label, psnr_y: psnr, warm_up_ms: warm, median_ms: median(times) });
+  const measure = async (point, run) => {
+    const name = point.model === 'bicubic' ? 'bicubic' : `${point.model}, ${point.pruning * 100}% channels removed, keep ${point.keep}`;
+    const { output, times } = await repeated(name, reps, run);
+    points.push({ ...point, psnr_y: metrics(output, hr, 2).psnrY, warm_up_ms: times.warm_up_ms, median_ms: times.median_ms });
     show(points);
   };
   for (const name of models) {
@@ -157,15 +162,12 @@ async function frontier({
       }
       if (points.length === 0) {
         // Bicubic: no patch selected, with this upscaler's own path.
-        await measure(dense, { model: 'bicubic', pruning: 0, keep: 0 }, () => dense.upscale(lr, { selected: [], patchSize: patch }));
+        await measure({ model: 'bicubic', pruning: 0, keep: 0 }, () => dense.upscale(lr, { selected: [], patchSize: patch }));
       }
       for (const { pruning, up } of variants) {
-        await measure(up, { model: name, pruning, keep: 1 }, () => up.upscale(lr, {}));
+        await measure({ model: name, pruning, keep: 1 }, () => up.upscale(lr, {}));
         for (const keep of keeps) {
-          await measure(up, { model: name, pruning, keep }, async () => {
-            const { scores } = await up.scorePatches(lr, { scorer, patchSize: patch });
-            return up.upscale(lr, { selected: selectPatches(scores, { keep }), patchSize: patch, context });
-          });
+          await measure({ model: name, pruning, keep }, async () => (await upscaleTickets(up, lr, { scorer, patch, keep, context })).image);
         }
       }
     } finally {
@@ -438,15 +440,8 @@ async function peers({ image = 'media/astronaut-256.png', size = 64, reps = 3, m
     try {
       runner = await e.make();
       row.backend = runner.backend;
-      $('status').textContent = `${label}: warming up…`;
-      let output = null;
-      const warm = await timed(async () => { output = await runner.run(); });
-      const times = [];
-      for (let r = 0; r < reps; r += 1) {
-        $('status').textContent = `${label}: repetition ${r + 1} of ${reps}…`;
-        times.push(await timed(async () => { output = await runner.run(); }));
-      }
-      Object.assign(row, { warm_up_ms: warm, median_ms: median(times), min_ms: Math.min(...times) });
+      const { output, times } = await repeated(label, reps, () => runner.run());
+      Object.assign(row, times);
       if (e.reference) macs = runner.macsPerInputPixel;
       const m = runner.macsPerInputPixel ?? (e.weights === model ? macs : null);
       if (m) {

@@ -16,7 +16,7 @@ pub enum Activation {
 
 /// The activation a convolution can take into its pass: the one node that reads it, when
 /// that is a ReLU or PReLU.
-pub fn fusable_activation(graph: &Graph, conv: NodeId) -> Option<(NodeId, Activation)> {
+fn fusable_activation(graph: &Graph, conv: NodeId) -> Option<(NodeId, Activation)> {
     let mut readers = graph.nodes.iter().enumerate().filter(|(_, n)| n.inputs.contains(&conv));
     let (id, node) = readers.next()?;
     if readers.next().is_some() || conv == graph.output || node.inputs.len() != 1 {
