@@ -51,25 +51,24 @@ fn gpu_done(queue: &wgpu::Queue) -> JsFuture {
     }))
 }
 
-/// A frame source the browser can copy to a texture on the GPU.
-fn external_image(source: JsValue) -> Result<wgpu::ExternalImageSource> {
-    if source.is_instance_of::<web_sys::ImageBitmap>() {
-        Ok(wgpu::ExternalImageSource::ImageBitmap(source.unchecked_into()))
+/// The size of a frame the browser can copy to a texture on the GPU (a video's is its
+/// current frame's, 0x0 before one is decoded).
+fn frame_size(source: &JsValue) -> Result<(u32, u32)> {
+    let source = if source.is_instance_of::<web_sys::ImageBitmap>() {
+        wgpu::ExternalImageSource::ImageBitmap(source.clone().unchecked_into())
     } else if source.is_instance_of::<web_sys::HtmlVideoElement>() {
-        Ok(wgpu::ExternalImageSource::HTMLVideoElement(source.unchecked_into()))
+        wgpu::ExternalImageSource::HTMLVideoElement(source.clone().unchecked_into())
     } else if source.is_instance_of::<web_sys::HtmlCanvasElement>() {
-        Ok(wgpu::ExternalImageSource::HTMLCanvasElement(source.unchecked_into()))
+        wgpu::ExternalImageSource::HTMLCanvasElement(source.clone().unchecked_into())
     } else {
-        Err(Error::InvalidArgument("a GPU frame comes from an ImageBitmap, a <video> or a <canvas>".into()))
-    }
+        return Err(Error::InvalidArgument("a GPU frame comes from an ImageBitmap, a <video> or a <canvas>".into()));
+    };
+    Ok((source.width(), source.height()))
 }
 
-/// Refuses a frame the browser would not copy to a texture, before wgpu is asked to: its web
-/// backend unwraps the browser's exception, and the module would abort. Frames (and the
-/// upscaled canvas) must fit the device's textures, a video must have a frame decoded, and
-/// the pixels must be readable by this page: a cross-origin frame without CORS is not, on
-/// the GPU either, which one pixel drawn into a 2D canvas and read back tells.
-fn check_copyable(source: &JsValue, (w, h): (u32, u32), (ow, oh): (usize, usize), device: &wgpu::Device) -> Result<()> {
+/// Refuses a frame the GPU could not take, before wgpu is asked to: frames (and the
+/// upscaled canvas) must fit the device's textures, and a video must have a frame decoded.
+fn check_fits(source: &JsValue, (w, h): (u32, u32), (ow, oh): (usize, usize), device: &wgpu::Device) -> Result<()> {
     let max = device.limits().max_texture_dimension_2d;
     if w.max(h) > max || ow.max(oh) > max as usize {
         return Err(Error::InvalidArgument(format!("the frame is {w}x{h} and upscales to {ow}x{oh}; this GPU's textures are at most {max} pixels a side")));
@@ -77,23 +76,42 @@ fn check_copyable(source: &JsValue, (w, h): (u32, u32), (ow, oh): (usize, usize)
     if source.is_instance_of::<web_sys::HtmlVideoElement>() && Reflect::get(source, &"readyState".into()).ok().and_then(|r| r.as_f64()).is_none_or(|r| r < 2.0) {
         return Err(Error::InvalidArgument("the video has no frame decoded yet (readyState below HAVE_CURRENT_DATA)".into()));
     }
-    let call = |target: &JsValue, name: &str, args: &[JsValue]| -> std::result::Result<JsValue, JsValue> {
-        let f: Function = Reflect::get(target, &name.into())?.dyn_into()?;
-        Reflect::apply(&f, target, &args.iter().collect::<js_sys::Array>())
-    };
-    let probe = web_sys::OffscreenCanvas::new(1, 1).and_then(|c| c.get_context("2d")).ok().flatten().ok_or_else(|| Error::Backend("no 2D canvas to check the frame with".into()))?;
-    let one = |v: f64| JsValue::from_f64(v);
-    call(&probe, "drawImage", &[source.clone(), one(0.0), one(0.0), one(1.0), one(1.0), one(0.0), one(0.0), one(1.0), one(1.0)])
-        .and_then(|_| call(&probe, "getImageData", &[one(0.0), one(0.0), one(1.0), one(1.0)]))
-        .map_err(|e| {
-            let name = Reflect::get(&e, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
-            if name == "SecurityError" {
-                Error::InvalidArgument("the frame comes from another origin without CORS: the browser forbids reading its pixels, on the GPU too (serve it with Access-Control-Allow-Origin and set crossOrigin)".into())
-            } else {
-                Error::InvalidArgument(format!("the browser cannot read this frame: {e:?}"))
-            }
-        })?;
     Ok(())
+}
+
+/// Copies the frame into the texture with the browser's own `copyExternalImageToTexture`
+/// rather than wgpu's, which unwraps the browser's exception and so aborts the module. The
+/// browser throws when it will not copy the frame: a cross-origin frame without CORS
+/// (SecurityError), or a source that has since been closed or emptied. A 2D canvas probe
+/// used to check readability first, but it passed whenever Chromium had no frame of the
+/// video ready for a 2D canvas, and the GPU copy then threw.
+fn copy_frame(queue: &wgpu::Queue, source: &JsValue, texture: &wgpu::Texture) -> Result<()> {
+    let (Some(js_queue), Some(js_texture)) = (queue.as_webgpu(), texture.as_webgpu()) else {
+        return Err(Error::Backend("GPU frames need the browser's WebGPU".into()));
+    };
+    let dict = |entries: &[(&str, JsValue)]| {
+        let object = js_sys::Object::new();
+        for (key, value) in entries {
+            let _ = Reflect::set(&object, &(*key).into(), value);
+        }
+        object
+    };
+    let copied = Reflect::get(js_queue, &"copyExternalImageToTexture".into()).and_then(|f| f.dyn_into::<Function>()).and_then(|copy| {
+        copy.call3(
+            js_queue,
+            &dict(&[("source", source.clone()), ("flipY", false.into())]),
+            &dict(&[("texture", JsValue::from(js_texture.clone())), ("premultipliedAlpha", false.into())]),
+            &dict(&[("width", texture.width().into()), ("height", texture.height().into())]),
+        )
+    });
+    copied.map(|_| ()).map_err(|e| {
+        let field = |name: &str| Reflect::get(&e, &name.into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
+        if field("name") == "SecurityError" {
+            Error::InvalidArgument("the frame comes from another origin without CORS: the browser forbids reading its pixels, on the GPU too (serve it with Access-Control-Allow-Origin and set crossOrigin)".into())
+        } else {
+            Error::InvalidArgument(format!("the browser cannot copy this frame to the GPU: {}: {}", field("name"), field("message")))
+        }
+    })
 }
 
 impl GpuCanvas {
@@ -134,9 +152,7 @@ impl GpuCanvas {
     pub fn draw(&self, #[wasm_bindgen(unchecked_param_type = "ImageBitmap | HTMLVideoElement | HTMLCanvasElement")] source: JsValue) -> Promise {
         let drawn = (|| {
             let up = occupant(&self.upscaler)?;
-            let js_source = source.clone();
-            let source = external_image(source)?;
-            let (w, h) = (source.width(), source.height());
+            let (w, h) = frame_size(&source)?;
             if w == 0 || h == 0 {
                 return Err(Error::InvalidArgument("the frame is empty: a video with no frame decoded yet, or a closed ImageBitmap".into()));
             }
@@ -144,24 +160,13 @@ impl GpuCanvas {
             let mut frames = self.frames.borrow_mut().take().ok_or_else(|| Error::InvalidArgument("a frame is still in flight: await it before the next".into()))?;
             let result = (|| {
                 let setup = frames.setup().clone();
-                check_copyable(&js_source, (w, h), (ow, oh), &setup.device)?;
+                check_fits(&source, (w, h), (ow, oh), &setup.device)?;
                 let mut input = self.input.borrow_mut();
                 if input.as_ref().is_none_or(|t| (t.width(), t.height()) != (w, h)) {
                     *input = Some(frames.texture(w, h, wgpu::TextureUsages::COPY_DST | wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::RENDER_ATTACHMENT));
                 }
                 let Some(texture) = input.as_ref() else { unreachable!("made above") };
-                setup.queue.copy_external_image_to_texture(
-                    &wgpu::CopyExternalImageSourceInfo { source, origin: wgpu::Origin2d::ZERO, flip_y: false },
-                    wgpu::CopyExternalImageDestInfo {
-                        texture,
-                        mip_level: 0,
-                        origin: wgpu::Origin3d::ZERO,
-                        aspect: wgpu::TextureAspect::All,
-                        color_space: wgpu::PredefinedColorSpace::Srgb,
-                        premultiplied_alpha: false,
-                    },
-                    texture.size(),
-                );
+                copy_frame(&setup.queue, &source, texture)?;
                 let sr = up.upscale_tensor(frames.tensor_of(texture)?)?;
                 let size = (ow as u32, oh as u32);
                 if self.configured.get() != size {
