@@ -4,6 +4,8 @@
 //! rather than hidden inside a layer. The operators are in [`ops`], one file each.
 
 mod builder;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod conv_autodiff;
 mod exec;
 pub mod fuse;
 pub mod ops;

@@ -25,6 +25,17 @@ pub struct Conv2d {
     pub bias: Option<ParamId>,
 }
 
+/// burn's stride-1 convolution with zero `padding` (height, width). Natively, with a bias,
+/// through `graph::conv_autodiff`: the same forward pass, and the backend's own gradients
+/// when training.
+fn convolve(x: Tensor<4>, weight: Tensor<4>, bias: Option<Tensor<1>>, padding: [usize; 2]) -> Tensor<4> {
+    match bias {
+        #[cfg(not(target_arch = "wasm32"))]
+        Some(bias) => crate::graph::conv_autodiff::conv2d(x, weight, bias, padding),
+        bias => conv2d(x, weight, bias, ConvOptions::new([1, 1], padding, [1, 1], 1)),
+    }
+}
+
 impl Conv2d {
     /// Values per filter: input channels times taps.
     pub fn filter_len(&self) -> usize {
@@ -103,10 +114,10 @@ impl Operator for Conv2d {
         }
         let x = crop(x, before);
         let y = if zeros == pad {
-            conv2d(x, weight, bias, ConvOptions::new([1, 1], [pad[1], pad[0]], [1, 1], 1))
+            convolve(x, weight, bias, [pad[1], pad[0]])
         } else {
             let x = if zeros == [0; 4] { x } else { x.pad([(zeros[1], zeros[3]), (zeros[0], zeros[2])], PadMode::Constant(0.0)) };
-            conv2d(x, weight, bias, ConvOptions::new([1, 1], [0, 0], [1, 1], 1))
+            convolve(x, weight, bias, [0, 0])
         };
         Ok(crop(y, after))
     }
