@@ -25,7 +25,8 @@ use burn_flex::FlexTensor;
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-use crate::graph::conv_autodiff::{ConvGradients, Grads, Operands, TrainableConv, burn_grads, options};
+use crate::graph::conv_autodiff::{ConvGradients, Grads, Operands, TrainableConv, burn_grads};
+use crate::graph::ops::conv_options;
 
 /// The float32 values of contiguous copies of `tensors` (`None` for another type), passed to
 /// `f`.
@@ -50,7 +51,7 @@ impl TrainableConv for Flex {
         let out = geometry.filter(|_| bias_fits).and_then(|g| {
             with_values([&x, &weight, &bias], |[x, w, b]| tensor(convolve(&g, x, w, b), vec![g.batch, g.cout, g.oh, g.ow]))
         });
-        out.unwrap_or_else(|| Self::conv2d(x, weight, Some(bias), options(padding)))
+        out.unwrap_or_else(|| Self::conv2d(x, weight, Some(bias), conv_options(padding)))
     }
 }
 
@@ -120,11 +121,6 @@ impl Geometry {
     fn forward(x: [usize; 4], w: [usize; 4], [ph, pw]: [usize; 2]) -> Option<Self> {
         let out = |n: usize, p: usize, k: usize| n.checked_add(p.checked_mul(2)?)?.checked_sub(k).map(|d| d + 1);
         Self::new(x, w, [x[0], w[0], out(x[2], ph, w[2])?, out(x[3], pw, w[3])?], [ph, pw])
-    }
-
-    /// Images split over the threads: how many each chunk of the output takes.
-    fn images_per_chunk(&self) -> usize {
-        self.batch.div_ceil(rayon::current_num_threads().max(1))
     }
 
     fn taps(&self) -> usize {
@@ -206,35 +202,55 @@ fn matmul(dst: &mut [f32], dst_s: (usize, usize), accumulate: bool, (m, n, k): (
     }
 }
 
-/// The convolution of contiguous NCHW `x` by OIHW `weight` plus `bias`: per tap, one GEMM of
-/// the filters' tap by the shifted padded input, over a band of padded rows. The bands split
-/// the images' rows over the threads, so that one image (inference) uses them all.
+/// Per tap `t`, `filters(t) · source` shifted to `at(t)`, summed over the taps: `m` output
+/// channels from `k` channels of a padded buffer, over every padded pixel, in bands of
+/// padded rows split over the threads (so that one image, in inference, uses them all).
+/// Both the convolution and its input gradient are this, with their own filters and shifts.
+struct Bands {
+    /// Padded rows per band (the last may have fewer), output channels and row width.
+    rows: usize,
+    channels: usize,
+    wp: usize,
+    /// Each band's `[channels] x [its rows · wp]` values.
+    values: Vec<Vec<f32>>,
+}
+
+impl Bands {
+    fn new<'a>(g: &Geometry, (m, k): (usize, usize), source: &[f32], at: impl Fn(usize) -> usize + Sync, filters: impl Fn(usize) -> View<'a> + Sync) -> Self {
+        let total = g.batch * g.plane / g.wp;
+        let rows = total.div_ceil(2 * rayon::current_num_threads().max(1));
+        let values = (0..total.div_ceil(rows))
+            .into_par_iter()
+            .map(|i| {
+                let (first, len) = (i * rows * g.wp, rows.min(total - i * rows) * g.wp);
+                let mut d = vec![0.0; m * len];
+                for t in 0..g.taps() {
+                    let shifted = View { data: &source[at(t) + first..], rs: g.stride, cs: 1 };
+                    matmul(&mut d, (len, 1), t > 0, (m, len, k), filters(t), shifted);
+                }
+                d
+            })
+            .collect();
+        Self { rows, channels: m, wp: g.wp, values }
+    }
+
+    /// Channel `c`'s padded row `r` (counting across the images): `wp` values.
+    fn row(&self, c: usize, r: usize) -> &[f32] {
+        let band = &self.values[r / self.rows];
+        &band[c * (band.len() / self.channels) + r % self.rows * self.wp..][..self.wp]
+    }
+}
+
+/// The convolution of contiguous NCHW `x` by OIHW `weight` plus `bias`.
 fn convolve(g: &Geometry, x: &[f32], weight: &[f32], bias: &[f32]) -> Vec<f32> {
     let taps = g.taps();
     let xp = g.padded(x, g.cin, (g.h, g.w), (g.ph, g.pw), 0);
-    let (hp, rows) = (g.plane / g.wp, g.batch * g.plane / g.wp);
-    let band = rows.div_ceil(2 * rayon::current_num_threads().max(1));
-    let bands: Vec<Vec<f32>> = (0..rows.div_ceil(band))
-        .into_par_iter()
-        .map(|i| {
-            let (first, len) = (i * band, band.min(rows - i * band) * g.wp);
-            let mut d = vec![0.0; g.cout * len];
-            for t in 0..taps {
-                let filters = View { data: &weight[t..], rs: g.cin * taps, cs: taps };
-                let shifted = View { data: &xp[first * g.wp + g.shift(t)..], rs: g.stride, cs: 1 };
-                matmul(&mut d, (len, 1), t > 0, (g.cout, len, g.cin), filters, shifted);
-            }
-            d
-        })
-        .collect();
+    let bands = Bands::new(g, (g.cout, g.cin), &xp, |t| g.shift(t), |t| View { data: &weight[t..], rs: g.cin * taps, cs: taps });
     let mut out = vec![0.0; g.batch * g.cout * g.oh * g.ow];
     out.par_chunks_mut(g.oh * g.ow).enumerate().for_each(|(i, channel)| {
         let (b, co) = (i / g.cout, i % g.cout);
         for (oy, row) in channel.chunks_exact_mut(g.ow).enumerate() {
-            let r = b * hp + oy;
-            let d = &bands[r / band];
-            let src = &d[co * (d.len() / g.cout) + r % band * g.wp..][..g.ow];
-            for (o, v) in row.iter_mut().zip(src) {
+            for (o, v) in row.iter_mut().zip(bands.row(co, b * g.plane / g.wp + oy)) {
                 *o = v + bias[co];
             }
         }
@@ -277,25 +293,13 @@ fn gradients(g: &Geometry, x: &[f32], weight: &[f32], grad: &[f32], want: [bool;
         gb
     });
     let gx = want[0].then(|| {
+        // Gathered: input pixel n takes, per tap, the output gradient at n - shift.
+        let bands = Bands::new(g, (g.cin, g.cout), &gp, |t| g.margin - g.shift(t), |t| View { data: &weight[t..], rs: taps, cs: g.cin * taps });
         let mut gx = vec![0.0; g.batch * g.cin * g.h * g.w];
-        // Images split over the threads: each gathers its own padded planes' gradient.
-        let per_chunk = g.images_per_chunk();
-        gx.par_chunks_mut(per_chunk * g.cin * g.h * g.w).enumerate().for_each(|(i, out)| {
-            let (first, images) = (i * per_chunk, out.len() / (g.cin * g.h * g.w));
-            let len = images * g.plane;
-            let mut d = vec![0.0; g.cin * len];
-            for t in 0..taps {
-                let filters = View { data: &weight[t..], rs: taps, cs: g.cin * taps };
-                let shifted = View { data: &gp[g.margin + first * g.plane - g.shift(t)..], rs: g.stride, cs: 1 };
-                matmul(&mut d, (len, 1), t > 0, (g.cin, len, g.cout), filters, shifted);
-            }
-            for (j, image) in out.chunks_exact_mut(g.cin * g.h * g.w).enumerate() {
-                for (c, channel) in image.chunks_exact_mut(g.h * g.w).enumerate() {
-                    let plane = &d[c * len + j * g.plane..][..g.plane];
-                    for (y, row) in channel.chunks_exact_mut(g.w).enumerate() {
-                        row.copy_from_slice(&plane[(y + g.ph) * g.wp + g.pw..][..g.w]);
-                    }
-                }
+        gx.par_chunks_mut(g.h * g.w).enumerate().for_each(|(i, channel)| {
+            let (b, c) = (i / g.cin, i % g.cin);
+            for (y, row) in channel.chunks_exact_mut(g.w).enumerate() {
+                row.copy_from_slice(&bands.row(c, b * g.plane / g.wp + y + g.ph)[g.pw..][..g.w]);
             }
         });
         gx
@@ -328,7 +332,7 @@ mod tests {
             let bias = Tensor::<1>::random([cout], Distribution::Normal(0.0, 1.0), &device).require_grad();
             let probe = Tensor::<4>::random([batch, cout, h + 2 * pad[0] + 1 - kh, w + 2 * pad[1] + 1 - kw], Distribution::Normal(0.0, 1.0), &device);
             let ours = conv_autodiff::conv2d(x.clone(), weight.clone(), bias.clone(), pad);
-            let theirs = burn::tensor::module::conv2d(x.clone(), weight.clone(), Some(bias.clone()), conv_autodiff::options(pad));
+            let theirs = burn::tensor::module::conv2d(x.clone(), weight.clone(), Some(bias.clone()), crate::graph::ops::conv_options(pad));
             let worst = |a: Tensor<4>, b: Tensor<4>| (a - b).abs().max().into_scalar::<f32>();
             assert!(worst(ours.clone(), theirs.clone()) < 1e-4, "output, {cin}->{cout} {kh}x{kw} pad {pad:?}");
             let (ours, theirs) = ((ours * probe.clone()).sum().backward(), (theirs * probe).sum().backward());

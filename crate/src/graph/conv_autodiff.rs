@@ -14,12 +14,8 @@ use burn::backend::autodiff::{Autodiff, NodeId};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};
 use burn::tensor::Tensor;
-use burn::tensor::ops::ConvOptions;
 
-/// A stride-1, undilated, ungrouped convolution's options with `padding` (height, width).
-pub fn options(padding: [usize; 2]) -> ConvOptions<2> {
-    ConvOptions::new([1, 1], padding, [1, 1], 1)
-}
+use crate::graph::ops::conv_options;
 
 /// The gradients of a convolution's input, weight and bias: each `None` where not wanted.
 pub type Grads<B> = [Option<FloatTensor<B>>; 3];
@@ -31,7 +27,7 @@ pub struct Operands<B: Backend> {
     pub bias: FloatTensor<B>,
 }
 
-/// A backend's backward pass of [`options`]'s convolution.
+/// A backend's backward pass of the convolution of [`conv_options`].
 pub trait ConvGradients: Backend {
     /// The gradients of `x`, `weight` and the bias (those `want` names) from the output's
     /// gradient `grad`. The default is burn's.
@@ -42,8 +38,8 @@ pub trait ConvGradients: Backend {
 
 /// burn's backward pass of the convolution, for backends without their own.
 pub fn burn_grads<B: Backend>(Operands { x, weight, bias }: Operands<B>, grad: FloatTensor<B>, padding: [usize; 2], want: [bool; 3]) -> Grads<B> {
-    let gx = want[0].then(|| B::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options(padding)));
-    let gw = want[1].then(|| B::conv2d_weight_backward(x.clone(), weight, grad.clone(), options(padding)));
+    let gx = want[0].then(|| B::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), conv_options(padding)));
+    let gw = want[1].then(|| B::conv2d_weight_backward(x.clone(), weight, grad.clone(), conv_options(padding)));
     let gb = want[2].then(|| B::conv2d_bias_backward(x, bias, grad));
     [gx, gw, gb]
 }
@@ -53,7 +49,7 @@ pub fn burn_grads<B: Backend>(Operands { x, weight, bias }: Operands<B>, grad: F
 #[backend_extension(Flex, Cube, Autodiff)]
 pub trait TrainableConv: Backend {
     fn conv2d_trainable(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>, padding: [usize; 2]) -> FloatTensor<Self> {
-        Self::conv2d(x, weight, Some(bias), options(padding))
+        Self::conv2d(x, weight, Some(bias), conv_options(padding))
     }
 }
 
@@ -93,7 +89,7 @@ impl<B: TrainableConv + ConvGradients, C: CheckpointStrategy> TrainableConv for 
     }
 }
 
-/// `conv2d` of [`options`]`(padding)` with a bias, on any device, differentiable with the
+/// `conv2d` of [`conv_options`]`(padding)` with a bias, on any device, differentiable with the
 /// backend's own backward pass.
 pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, bias: Tensor<1>, padding: [usize; 2]) -> Tensor<4> {
     Tensor::from_dispatch(Dispatch::conv2d_trainable(x.into_dispatch(), weight.into_dispatch(), bias.into_dispatch(), padding))

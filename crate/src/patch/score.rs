@@ -6,13 +6,14 @@ use std::fmt;
 use std::str::FromStr;
 
 use burn::tensor::module::conv2d;
-use burn::tensor::ops::{ConvOptions, PadMode};
+use burn::tensor::ops::PadMode;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde::{Deserialize, Serialize};
 
 use super::Grid;
 use crate::error::{Error, Result};
+use crate::graph::ops::conv_options;
 use crate::imaging::{Region, RgbaImage, metrics};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -120,7 +121,7 @@ async fn lr_statistic(scorer: Scorer, lr: &RgbaImage, grid: &Grid, device: &Devi
         0.0, 1.0, 0.0, 1.0, -4.0, 1.0, 0.0, 1.0, 0.0,   // Laplacian
     ];
     let weight = Tensor::<4>::from_data(TensorData::new(kernels, [3, 1, 3, 3]), device);
-    let d = conv2d(y.clone().pad([(1, 1), (1, 1)], PadMode::Edge), weight, None, ConvOptions::new([1, 1], [0, 0], [1, 1], 1));
+    let d = conv2d(y.clone().pad([(1, 1), (1, 1)], PadMode::Edge), weight, None, conv_options([0, 0]));
     let gx = d.clone().narrow(1, 0, 1);
     let gy = d.clone().narrow(1, 1, 1);
     let lap = d.narrow(1, 2, 1);

@@ -25,14 +25,20 @@ pub struct Conv2d {
     pub bias: Option<ParamId>,
 }
 
-/// burn's stride-1 convolution with zero `padding` (height, width). Natively, with a bias,
-/// through `graph::conv_autodiff`: the same forward pass, and the backend's own gradients
-/// when training.
+/// The options of a stride-1, undilated, ungrouped convolution with zero `padding` (height,
+/// width): the only convolution the graph has.
+pub fn conv_options(padding: [usize; 2]) -> ConvOptions<2> {
+    ConvOptions::new([1, 1], padding, [1, 1], 1)
+}
+
+/// The stride-1 convolution with zero `padding` (height, width): burn's, or natively, with a
+/// bias, `graph::conv_autodiff`'s, which the backend runs and differentiates with its own
+/// kernels where it has them (the CPU does).
 fn convolve(x: Tensor<4>, weight: Tensor<4>, bias: Option<Tensor<1>>, padding: [usize; 2]) -> Tensor<4> {
     match bias {
         #[cfg(not(target_arch = "wasm32"))]
         Some(bias) => crate::graph::conv_autodiff::conv2d(x, weight, bias, padding),
-        bias => conv2d(x, weight, bias, ConvOptions::new([1, 1], padding, [1, 1], 1)),
+        bias => conv2d(x, weight, bias, conv_options(padding)),
     }
 }
 

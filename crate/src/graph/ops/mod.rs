@@ -67,6 +67,7 @@ ops! {
     Affine(affine),
 }
 
+pub use conv2d::conv_options;
 pub use pixel_shuffle::pixel_shuffle;
 pub use upsample::Interpolation;
 
