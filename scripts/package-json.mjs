@@ -21,9 +21,11 @@ const pkg = {
     './revive': './revive.js',
     // Frames as pixels: a frame loop and a pixel reader (the element and the demo use them).
     './frames': './frames.js',
+    // The CPU path on every core, each a Web Worker: withThreads(upscaler, modelBytes).
+    './threads': { types: './threads.d.ts', default: './threads.js' },
     './ticketsr_bg.wasm': './ticketsr_bg.wasm',
   },
-  files: ['ticketsr_bg.wasm', 'ticketsr.js', 'ticketsr.d.ts', 'ticketsr_bg.wasm.d.ts', 'ticket-sr.js', 'revive.js', 'frames.js'],
+  files: ['ticketsr_bg.wasm', 'ticketsr.js', 'ticketsr.d.ts', 'ticketsr_bg.wasm.d.ts', 'ticket-sr.js', 'revive.js', 'frames.js', 'threads.js', 'threads.d.ts', 'threads-worker.js'],
   sideEffects: ['./snippets/*', './ticket-sr.js', './revive.js'],
 };
 writeFileSync(new URL('../pkg/package.json', import.meta.url), JSON.stringify(pkg, null, 2) + '\n');

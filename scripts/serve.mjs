@@ -29,7 +29,10 @@ export function resolvePath(root, url) {
   return file === root || file.startsWith(root + sep) ? file : null;
 }
 
-export function serve(port = 0, root = ROOT) {
+/// `isolated`: the page is cross-origin isolated (COOP and COEP), so it may share memory
+/// between threads: what the peers' threaded wasm builds need (`bench --isolated 1`).
+export function serve(port = 0, root = ROOT, { isolated = false } = {}) {
+  const isolation = isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
   const server = createServer(async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' });
@@ -51,6 +54,7 @@ export function serve(port = 0, root = ROOT) {
         'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
         'cache-control': 'no-store',
         'x-content-type-options': 'nosniff',
+        ...isolation,
       });
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch {
@@ -63,6 +67,6 @@ export function serve(port = 0, root = ROOT) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const port = Number(process.env.PORT ?? 8080);
-  const server = await serve(port);
+  const server = await serve(port, ROOT, { isolated: process.env.ISOLATED === '1' });
   console.log(`ticketsr demo: http://127.0.0.1:${server.address().port}/web/`);
 }

@@ -31,4 +31,6 @@ export const settings = {
   backend: params.get('backend') ?? 'auto',
   // `?tile=N` caps the tile side (input pixels): smaller tiles, more progress steps.
   tileSize: params.has('tile') ? Number(params.get('tile')) : undefined,
+  // `?threads=N`: workers for the CPU path (default: the device's cores; 1: the page alone).
+  threads: params.has('threads') ? Number(params.get('threads')) : undefined,
 };

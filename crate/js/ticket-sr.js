@@ -17,6 +17,7 @@
 import init, { Upscaler } from './ticketsr.js';
 import { guarded, moduleGeneration, onRestart, ModuleRestarted } from './revive.js';
 import { FrameReader, everyFrame } from './frames.js';
+import { withThreads } from './threads.js';
 
 let ready = null;
 // model URL -> { generation, upscaler: Promise<Upscaler> }, shared by every element; an
@@ -31,7 +32,8 @@ function upscalerFor(url) {
       const res = await fetch(url);
       if (!res.ok) throw new Error(`could not fetch the model ${url} (HTTP ${res.status})`);
       const bytes = new Uint8Array(await res.arrayBuffer());
-      return guarded(() => Upscaler.create(bytes, { backend: 'auto' }));
+      // Without WebGPU: the CPU path on every core (threads.js).
+      return withThreads(await guarded(() => Upscaler.create(bytes, { backend: 'auto' })), bytes);
     })();
     created.catch(() => {
       if (models.get(url)?.upscaler === created) models.delete(url);

@@ -9,7 +9,8 @@ use crate::imaging::Region;
 
 /// One tile: the pixels it produces (`core`) and the pixels it reads (`padded`), in the
 /// input image's coordinates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Tile {
     pub core: Region,
     pub padded: Region,
@@ -71,17 +72,47 @@ pub fn tile_size(analysis: &Analysis, max_tensor_bytes: u64) -> Result<usize> {
 /// read with `halo` extra pixels on every side (clipped at the image border, where the
 /// network's own zero padding then matches whole-image inference).
 pub fn plan(width: usize, height: usize, tile: usize, halo: usize) -> Vec<Tile> {
+    plan_within(Region { x: 0, y: 0, width, height }, width, height, tile, halo)
+}
+
+/// [`plan`] for the pixels of `region` only: tiles whose cores cover it exactly once,
+/// their halos read from the whole `width x height` image around it, so that each core
+/// equals the same pixels of whole-image inference.
+pub fn plan_within(region: Region, width: usize, height: usize, tile: usize, halo: usize) -> Vec<Tile> {
     let tile = tile.max(1);
+    let image = Region { x: 0, y: 0, width, height };
+    let (right, bottom) = ((region.x + region.width).min(width), (region.y + region.height).min(height));
     let mut tiles = Vec::new();
-    for y in (0..height).step_by(tile) {
-        for x in (0..width).step_by(tile) {
-            let core = Region { x, y, width: tile.min(width - x), height: tile.min(height - y) };
-            let (x0, y0) = (x.saturating_sub(halo), y.saturating_sub(halo));
-            let (x1, y1) = ((x + core.width + halo).min(width), (y + core.height + halo).min(height));
-            tiles.push(Tile { core, padded: Region { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } });
+    for y in (region.y..bottom).step_by(tile) {
+        for x in (region.x..right).step_by(tile) {
+            let core = Region { x, y, width: tile.min(right - x), height: tile.min(bottom - y) };
+            tiles.push(Tile { core, padded: core.expanded(halo, &image) });
         }
     }
     tiles
+}
+
+/// Most parts an image is split into for parallel runs: one per thread of a large machine.
+pub const MAX_PARTS: usize = 64;
+
+/// Cuts a `width x height` image into `parts` bands of whole rows, as even as rows allow,
+/// for as many threads (each its own instance of the module, e.g. one per Web Worker): each
+/// band is upscaled on its own from its rows and `halo` rows around them
+/// ([`crate::Upscaler::upscale_region`]), and the bands' outputs stacked are whole-image SR.
+pub fn bands(width: usize, height: usize, parts: usize, halo: usize) -> Result<Vec<Tile>> {
+    crate::imaging::check_dimensions(width, height)?;
+    if !(1..=MAX_PARTS).contains(&parts) {
+        return Err(Error::InvalidArgument(format!("an image is split into 1 to {MAX_PARTS} parts, not {parts}")));
+    }
+    let image = Region { x: 0, y: 0, width, height };
+    let parts = parts.min(height);
+    Ok((0..parts)
+        .map(|i| {
+            let (y0, y1) = (i * height / parts, (i + 1) * height / parts);
+            let core = Region { x: 0, y: y0, width, height: y1 - y0 };
+            Tile { core, padded: core.expanded(halo, &image) }
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -105,6 +136,24 @@ mod tests {
         }
         assert!(seen.iter().all(|&n| n == 1));
         assert_eq!(tiles.len(), 5 * 3);
+    }
+
+    #[test]
+    fn bands_stack_to_the_image_and_read_their_halo() {
+        let bands = bands(20, 10, 3, 2).unwrap();
+        assert_eq!(bands.iter().map(|t| (t.core.y, t.core.height)).collect::<Vec<_>>(), [(0, 3), (3, 3), (6, 4)]);
+        assert_eq!(bands.iter().map(|t| (t.padded.y, t.padded.height)).collect::<Vec<_>>(), [(0, 5), (1, 7), (4, 6)]);
+        assert!(bands.iter().all(|t| t.core.width == 20 && t.padded.width == 20));
+        // More parts than rows: one row each. Absurd counts and images are refused.
+        assert_eq!(self::bands(5, 2, 4, 0).unwrap().len(), 2);
+        assert!(self::bands(5, 2, 0, 0).is_err() && self::bands(5, 2, MAX_PARTS + 1, 0).is_err());
+        assert!(self::bands(0, 2, 2, 0).is_err());
+        // Tiles within a region cover it once, their halos reaching outside it.
+        let r = Region { x: 3, y: 4, width: 9, height: 5 };
+        let tiles = plan_within(r, 20, 10, 4, 2);
+        assert_eq!(tiles.iter().map(|t| t.core.width * t.core.height).sum::<usize>(), 45);
+        assert!(tiles.iter().all(|t| t.core.x >= 3 && t.core.x + t.core.width <= 12 && t.core.y >= 4 && t.core.y + t.core.height <= 9));
+        assert_eq!((tiles[0].padded.x, tiles[0].padded.y), (1, 2));
     }
 
     #[test]

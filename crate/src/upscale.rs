@@ -139,22 +139,39 @@ impl Upscaler {
 
     /// Upscales an image. Alpha, which networks do not see, is upscaled bicubically.
     pub async fn upscale(&self, img: &RgbaImage, progress: &mut impl Progress) -> Result<RgbaImage> {
-        let (w, h) = self.output_size(img.width, img.height)?;
+        self.upscale_region(img, img.full(), progress).await
+    }
+
+    /// The pixels of `region` of the upscaled image (`region` scaled), computed from the
+    /// region and the image around it: the same pixels as [`Upscaler::upscale`]'s, at the
+    /// cost of the region. Threads split an image this way ([`tile::bands`]).
+    pub async fn upscale_region(&self, img: &RgbaImage, region: Region, progress: &mut impl Progress) -> Result<RgbaImage> {
+        self.output_size(img.width, img.height)?;
+        if region.width == 0 || region.height == 0 || region.x + region.width > img.width || region.y + region.height > img.height {
+            return Err(Error::InvalidArgument(format!(
+                "region {}x{} at ({}, {}) is not a non-empty part of the {}x{} image",
+                region.width, region.height, region.x, region.y, img.width, img.height
+            )));
+        }
         let s = self.scale();
+        let (w, h) = (region.width * s, region.height * s);
         let mut out = RgbaImage::filled(w, h, [0, 0, 0, 255])?;
-        let tiles = self.tiles(img.width, img.height);
+        let tiles = tile::plan_within(region, img.width, img.height, self.tile, self.halo());
         for (i, t) in tiles.iter().enumerate() {
             // The network computes only the core; the halo shrinks layer by layer.
             let drop = margins(t.padded, t.core);
             let core = self.run_batch(img.planes(t.padded), 1, t.padded.height, t.padded.width, drop).await?;
             let (cw, ch) = (t.core.width * s, t.core.height * s);
-            out.put_planes(&core, 3, Region { x: t.core.x * s, y: t.core.y * s, width: cw, height: ch });
+            out.put_planes(&core, 3, Region { x: (t.core.x - region.x) * s, y: (t.core.y - region.y) * s, width: cw, height: ch });
             progress.tile_done(i + 1, tiles.len()).await?;
         }
         if img.has_alpha() {
-            let alpha = bicubic::resize_plane(&img.channel(3, img.full()), img.width, img.height, w, h);
-            for (px, a) in out.data.chunks_exact_mut(4).zip(alpha) {
-                px[3] = crate::imaging::quantize(a);
+            // Bicubic reads 2 pixels around each output pixel: from the region's surroundings.
+            let around = region.expanded(2, &img.full());
+            let alpha = bicubic::resize_plane(&img.channel(3, around), around.width, around.height, around.width * s, around.height * s);
+            let (dx, dy) = ((region.x - around.x) * s, (region.y - around.y) * s);
+            for (i, px) in out.data.chunks_exact_mut(4).enumerate() {
+                px[3] = crate::imaging::quantize(alpha[(dy + i / w) * around.width * s + dx + i % w]);
             }
         }
         Ok(out)
@@ -226,5 +243,25 @@ mod tests {
         backend.info.max_tensor_bytes = 16 << 10;
         let err = Upscaler::new(&espcn::build(2, 1).unwrap(), backend).err().unwrap().to_string();
         assert!(err.contains("needs more than the 16384 bytes"), "{err}");
+    }
+
+    #[test]
+    fn bands_upscaled_apart_stack_to_the_whole_image() {
+        // Small tiles, so a band is itself several tiles; alpha varies, so it is resized too.
+        let up = Upscaler::new(&espcn::build(2, 1).unwrap(), Backend::cpu()).unwrap().with_tile_size(8).unwrap();
+        let (w, h) = (21, 13);
+        let img = RgbaImage::new(w, h, (0..w * h * 4).map(|i| (i * 37 % 251) as u8).collect()).unwrap();
+        let whole = pollster::block_on(up.upscale(&img, &mut crate::Silent)).unwrap();
+        let mut stacked = Vec::new();
+        for band in tile::bands(w, h, 3, up.halo()).unwrap() {
+            // Each band alone, as a thread gets it: its padded rows, the core within them.
+            let p = band.padded;
+            let rows = img.crop_at(0, p.y, w, p.height).unwrap();
+            let core = Region { y: band.core.y - p.y, ..band.core };
+            stacked.extend(pollster::block_on(up.upscale_region(&rows, core, &mut crate::Silent)).unwrap().data);
+        }
+        assert!(stacked == whole.data, "the stacked bands differ from the whole image");
+        let outside = Region { x: 0, y: 10, width: w, height: 4 };
+        assert!(pollster::block_on(up.upscale_region(&img, outside, &mut crate::Silent)).is_err());
     }
 }

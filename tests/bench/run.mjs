@@ -7,6 +7,8 @@
 //                            [--reuse 6] [--patch 16] [--long 2000 --longSize 32 --longMode dense|keep|reuse|gpu]
 //                            [--gpuCanvas 1]   (on a browser that presents WebGPU canvases)
 //   node bench/run.mjs peers [--model upscalerjs-rdn-x2] [--size 64] [--reps 3] [--gpu 0] [--cpu 0] [--others 0]
+//                            [--threads 2 --isolated 1]   (the CPU rows also on 2 threads each; the page
+//                                                          cross-origin isolated, as the peers' threads need)
 //   node bench/run.mjs cold [--model upscalerjs-rdn-x2] [--size 64]   (navigation to first result)
 //   node bench/run.mjs frontier [--models ticketsr-espcn-x2,ticketsr-wdsr-b-x2,upscalerjs-rdn-x2] [--size 128]
 //                               [--sparsities 0.5] [--keeps 0.5,0.25] [--context 4] [--patch 16] [--backend auto|cpu]
@@ -24,21 +26,27 @@ const { positionals, values } = parseArgs({
     clip: { type: 'string' }, count: { type: 'string' }, keep: { type: 'string' }, reuse: { type: 'string' },
     long: { type: 'string' }, longSize: { type: 'string' }, longMode: { type: 'string' }, gpuCanvas: { type: 'string' },
     gpu: { type: 'string' }, cpu: { type: 'string' }, others: { type: 'string' }, save: { type: 'string' }, context: { type: 'string' },
-    models: { type: 'string' }, backend: { type: 'string' },
+    models: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, isolated: { type: 'string' },
   },
 });
 const suite = positionals[0] ?? 'tickets';
-const { save, ...options } = values;
+const { save, isolated, ...options } = values;
 const config = { suite, ...options };
-for (const k of ['size', 'patch', 'reps', 'count', 'keep', 'reuse', 'long', 'longSize', 'gpuCanvas', 'gpu', 'cpu', 'others', 'context']) if (k in config) config[k] = Number(config[k]);
+for (const k of ['size', 'patch', 'reps', 'count', 'keep', 'reuse', 'long', 'longSize', 'gpuCanvas', 'gpu', 'cpu', 'others', 'context', 'threads']) if (k in config) config[k] = Number(config[k]);
 if (config.keeps) config.keeps = config.keeps.split(',').map(Number);
 if (config.sparsities) config.sparsities = config.sparsities.split(',').map(Number);
 if (config.models) config.models = config.models.split(',');
 
-const env = await start();
+const env = await start({ isolated: isolated === '1' });
 try {
   const page = await env.browser.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
+  // TF.js's threaded wasm starts a pool of half the cores the browser reports (4.11:
+  // PTHREAD_POOL_SIZE), so on 2 cores it would run one thread: asked for N threads, the
+  // page reports 2N cores, and every runtime is given N threads explicitly.
+  if (config.threads > 1) {
+    await page.addInitScript((n) => Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => n }), 2 * config.threads);
+  }
   // The GPU process's resident memory: under SwiftShader the GPU's buffers live there, so
   // a leak of GPU memory shows in it (Linux /proc; null elsewhere).
   await page.exposeFunction('gpuProcessBytes', () => {

@@ -31,10 +31,10 @@ const reportCsp = () => document.addEventListener('securitypolicyviolation', (e)
 
 const SITE = fileURLToPath(new URL('../../dist', import.meta.url));
 
-/** `site`: serve dist/, the built site, instead of the repository. */
-export async function start({ site = false } = {}) {
+/** `site`: serve dist/, the built site, instead of the repository; `isolated`: with COOP and COEP. */
+export async function start({ site = false, isolated = false } = {}) {
   if (site && !existsSync(`${SITE}/sw.js`)) throw new Error('dist/ is not built: run scripts/build-site.sh');
-  const server = site ? await serve(0, SITE) : await serve(0);
+  const server = await serve(0, site ? SITE : undefined, { isolated });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ARGS,

@@ -3,6 +3,7 @@
 import init, { Upscaler, selectPatches, prune, exportOnnx, downscale, metrics } from '../../pkg/ticketsr.js';
 import { FrameEngine } from '../video/engine.js';
 import { FrameReader, everyFrame } from '../../pkg/frames.js';
+import { withThreads } from '../../pkg/threads.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -315,7 +316,8 @@ const rgbOfImage = (img) => Uint8Array.from({ length: (img.data.length / 4) * 3 
 
 /// ticketsr on one backend, dense or with options (tickets, a pruned model file).
 async function ticketsrRunner(bytes, input, backend, options = {}) {
-  const up = await Upscaler.create(bytes, { backend, plainKernels: options.plainKernels ?? false });
+  let up = await Upscaler.create(bytes, { backend, plainKernels: options.plainKernels ?? false });
+  if (options.threads > 1) up = await withThreads(up, bytes, { threads: options.threads });
   let selected = null;
   if (options.keep) {
     const { scores } = await up.scorePatches(input, { scorer: 'laplacian', patchSize: options.patchSize });
@@ -323,7 +325,7 @@ async function ticketsrRunner(bytes, input, backend, options = {}) {
   }
   const info = up.info();
   return {
-    backend: `${info.backend.kind} · ${info.backend.adapter}`,
+    backend: `${info.backend.kind} · ${info.backend.adapter}${up.threads > 1 ? ` · ${up.threads} threads` : ''}`,
     macsPerInputPixel: info.macsPerInputPixel * (selected ? up.patchWork(input.width, input.height, options.patchSize, selected) : 1),
     run: async () => rgbOfImage(await up.upscale(input, selected ? { selected, patchSize: options.patchSize } : {})),
     dispose: () => up.dispose(),
@@ -331,7 +333,9 @@ async function ticketsrRunner(bytes, input, backend, options = {}) {
 }
 
 let tfLoaded = null;
-const loadTf = () => (tfLoaded ??= (async () => {
+/// `threads`: the wasm backends' threads, fixed when each first starts (needs a
+/// cross-origin-isolated page; without one they run one thread whatever is asked).
+const loadTf = (threads) => (tfLoaded ??= (async () => {
   // TF.js 4.11 (the version UpscalerJS 1.0 asks for) calls GPUAdapter.requestAdapterInfo(),
   // which browsers replaced with the `info` attribute; without this its WebGPU backend
   // fails to start in current Chromium.
@@ -344,12 +348,13 @@ const loadTf = () => (tfLoaded ??= (async () => {
   await script(`${NM}/@upscalerjs/default-model/dist/umd/index.min.js`);
   await script(`${NM}/upscaler/dist/browser/umd/upscaler.min.js`);
   window.tf.wasm.setWasmPaths(new URL(`${NM}/@tensorflow/tfjs-backend-wasm/dist/`, location.href).href);
+  window.tf.wasm.setThreadsCount(threads);
 })());
 
 /// UpscalerJS with its default model (the weights of ticketsr's upscalerjs-rdn-x2) on a
 /// TF.js backend, whole image in one piece as ticketsr runs it here.
-async function upscalerjsRunner(input, backend) {
-  await loadTf();
+async function upscalerjsRunner(input, backend, threads = 1) {
+  await loadTf(threads);
   const { tf } = window;
   if (!(await tf.setBackend(backend))) throw new Error(`TF.js could not start its ${backend} backend`);
   await tf.ready();
@@ -357,7 +362,7 @@ async function upscalerjsRunner(input, backend) {
   const upscaler = new window.Upscaler({ model });
   await upscaler.getModel();
   return {
-    backend: `TF.js ${tf.getBackend()}`,
+    backend: `TF.js ${tf.getBackend()}${tf.getBackend() === 'wasm' ? ` · ${tf.wasm.getThreadsCount()} threads` : ''}`,
     run: async () => {
       // From the pixels' values, not tf.browser.fromPixels: on WebGPU that copies the image
       // through the browser's external-image path, which SwiftShader fails silently.
@@ -371,22 +376,23 @@ async function upscalerjsRunner(input, backend) {
 }
 
 let ortLoaded = null;
-const loadOrt = () => (ortLoaded ??= (async () => {
+const loadOrt = (threads) => (ortLoaded ??= (async () => {
   await script(`${NM}/onnxruntime-web/dist/ort.webgpu.min.js`);
   window.ort.env.wasm.wasmPaths = new URL(`${NM}/onnxruntime-web/dist/`, location.href).href;
+  window.ort.env.wasm.numThreads = threads;
 })());
 
 /// ONNX Runtime Web on the model exported by ticketsr (`exportOnnx`, as `ticketsr
 /// export-onnx` writes it), with the WebGPU or the wasm execution provider.
-async function ortRunner(bytes, input, provider) {
-  await loadOrt();
+async function ortRunner(bytes, input, provider, threads = 1) {
+  await loadOrt(threads);
   const { ort } = window;
   const session = await ort.InferenceSession.create(exportOnnx(bytes), { executionProviders: [provider] });
   const { width: w, height: h, data } = input;
   const planes = new Float32Array(3 * w * h);
   for (let i = 0; i < w * h; i += 1) for (let c = 0; c < 3; c += 1) planes[c * w * h + i] = data[i * 4 + c] / 255;
   return {
-    backend: `ORT ${provider}`,
+    backend: `ORT ${provider}${provider === 'wasm' ? ` · ${crossOriginIsolated ? threads : 1} threads` : ''}`,
     run: async () => {
       const out = await session.run({ input: new ort.Tensor('float32', planes, [1, 3, h, w]) });
       const y = await out.output.getData(true);
@@ -403,7 +409,9 @@ async function ortRunner(bytes, input, provider) {
 /// UpscalerJS on TF.js and by ONNX Runtime Web from ticketsr's ONNX export) on the GPU and
 /// on the CPU, with parity as the PSNR of each output against ticketsr's on that device;
 /// and ticketsr's other bundled models, tickets and a channel-pruned model for scale.
-async function peers({ image = 'media/astronaut-256.png', size = 64, reps = 3, model = 'upscalerjs-rdn-x2', gpu = 1, cpu = 1, others = 1 }) {
+/// `threads` > 1: ticketsr's CPU path also on that many workers, and the peers' wasm
+/// backends on that many threads (on a cross-origin-isolated page: `--isolated 1`).
+async function peers({ image = 'media/astronaut-256.png', size = 64, reps = 3, model = 'upscalerjs-rdn-x2', gpu = 1, cpu = 1, others = 1, threads = 1 }) {
   const input = await loadImage(image, size);
   const modelBytes = async (name) => new Uint8Array(await (await fetch(`models/${name}.safetensors`)).arrayBuffer());
   const bytes = await modelBytes(model);
@@ -418,9 +426,12 @@ async function peers({ image = 'media/astronaut-256.png', size = 64, reps = 3, m
     if (!on) continue;
     const backend = device === 'gpu' ? 'webgpu' : 'cpu';
     entries.push({ runtime: 'ticketsr', device, weights: model, make: () => ticketsrRunner(bytes, input, backend), reference: true });
+    if (device === 'cpu' && threads > 1) {
+      entries.push({ runtime: `ticketsr, ${threads} threads`, device, weights: model, make: () => ticketsrRunner(bytes, input, backend, { threads }) });
+    }
     entries.push({ runtime: 'ticketsr, plain kernels', device, weights: model, make: () => ticketsrRunner(bytes, input, backend, { plainKernels: true }) });
-    if (upscalerjs) entries.push({ runtime: 'UpscalerJS', device, weights: model, make: () => upscalerjsRunner(input, tfBackend) });
-    entries.push({ runtime: 'ONNX Runtime Web', device, weights: model, make: () => ortRunner(bytes, input, ortProvider) });
+    if (upscalerjs) entries.push({ runtime: 'UpscalerJS', device, weights: model, make: () => upscalerjsRunner(input, tfBackend, threads) });
+    entries.push({ runtime: 'ONNX Runtime Web', device, weights: model, make: () => ortRunner(bytes, input, ortProvider, threads) });
   }
   if (others && gpu) {
     entries.push(

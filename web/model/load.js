@@ -2,6 +2,7 @@
 // learned scorer where it fits, and the badge that says where it runs.
 import { Upscaler } from '../../pkg/ticketsr.js';
 import { guarded } from '../../pkg/revive.js';
+import { withThreads } from '../../pkg/threads.js';
 import { $, clearError, setStatus, showError } from '../page.js';
 import { demo, settings, state } from '../state.js';
 import { loadPicked } from '../prune/panel.js';
@@ -10,7 +11,8 @@ import { run, syncSelection } from '../tickets/run.js';
 /** Puts `bytes` on the device as the page's model, replacing the one before. */
 export async function loadModel(bytes, label) {
   const options = { backend: settings.backend, tileSize: settings.tileSize };
-  const next = await Upscaler.create(bytes, options);
+  // Without WebGPU the network runs on the CPU: on every core, each a worker.
+  const next = await withThreads(await Upscaler.create(bytes, options), bytes, { threads: settings.threads });
   const info = next.info();
   const nextBicubic = await Upscaler.bicubic(info.model.scale, options);
   state.upscaler?.dispose();
@@ -30,7 +32,8 @@ export async function loadModel(bytes, label) {
   demo.info = info;
   const b = info.backend;
   const badge = $('backend');
-  badge.textContent = `${b.kind === 'webgpu' ? 'WebGPU' : b.kind.toUpperCase()} · ${b.adapter}`;
+  const threads = next.threads > 1 ? ` · ${next.threads} threads` : '';
+  badge.textContent = `${b.kind === 'webgpu' ? 'WebGPU' : b.kind.toUpperCase()} · ${b.adapter}${threads}`;
   badge.className = `badge ${b.kind === 'cpu' ? 'cpu' : 'gpu'}`;
   badge.title = b.fallbackReason ? `WebGPU unavailable: ${b.fallbackReason}` : 'Where the network runs';
   $('model-name').textContent = `${label} (x${info.model.scale}, ${info.parameters.toLocaleString()} parameters)`;

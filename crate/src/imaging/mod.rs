@@ -121,7 +121,9 @@ impl RgbaImage {
 }
 
 /// A rectangle of pixels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Region {
     pub x: usize,
     pub y: usize,

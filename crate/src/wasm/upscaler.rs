@@ -116,6 +116,47 @@ impl Upscaler {
         })
     }
 
+    /// The bands of rows that `parts` threads split a `width` x `height` image into
+    /// (`core`: the rows a thread produces; `padded`: the rows it reads), for
+    /// `upscaleRegion` in as many instances of the module (pkg/threads.js).
+    #[wasm_bindgen(unchecked_return_type = "Tile[]")]
+    pub fn bands(&self, width: usize, height: usize, parts: usize) -> std::result::Result<JsValue, JsValue> {
+        (|| {
+            let (up, _) = self.get()?;
+            up.output_size(width, height)?;
+            to_js_value(&crate::tile::bands(width, height, parts, up.halo())?)
+        })()
+        .map_err(to_js)
+    }
+
+    /// Dense SR of `region` of an image, from the region and the pixels around it: the
+    /// same pixels as `upscale`'s output there (`region` scaled), at the region's cost.
+    /// Takes `upscale`'s options, but for the tickets (`keep`, `selected`, `budgetMs`,
+    /// `gainsOnly`), which are chosen over the whole image.
+    #[wasm_bindgen(js_name = upscaleRegion, unchecked_return_type = "Promise<ImageData>")]
+    pub fn upscale_region(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ImageData | ImageLike")] image: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Region")] region: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "UpscaleOptions")] options: JsValue,
+    ) -> Promise {
+        let prepared = self.get().and_then(|(up, _)| {
+            let region: crate::imaging::Region = value(region, "region")?.ok_or_else(|| Error::InvalidArgument("upscaleRegion needs a region".into()))?;
+            let opts: UpscaleOptions = convert::options(&options, &CANCELLABLE)?;
+            if !matches!(opts.work(1, 1)?, crate::options::Work::Dense) {
+                return Err(Error::InvalidArgument("upscaleRegion runs dense SR: tickets are chosen over the whole image (upscale)".into()));
+            }
+            let progress = JsProgress::from_options(&options)?;
+            progress.check()?;
+            Ok((up, region, progress, read_image(&image)?))
+        });
+        future_to_promise(async move {
+            let (up, region, mut progress, img) = prepared.map_err(to_js)?;
+            let out = up.upscale_region(&img, region, &mut progress).await.map_err(to_js)?;
+            write_image(&out).map(JsValue::from).map_err(to_js)
+        })
+    }
+
     /// Scores every patch of an image: how much the network is expected to add there.
     #[wasm_bindgen(js_name = scorePatches, unchecked_return_type = "Promise<PatchScores>")]
     pub fn score_patches(
