@@ -3,7 +3,7 @@
 // `demo` (`window.ticketsrDemo`) is the part the end-to-end tests read.
 
 export const demo = (window.ticketsrDemo = {
-  status: 'loading', runs: 0, error: null, result: null, info: null, tickets: null, evaluation: null, prune: null,
+  status: 'loading', runs: 0, error: null, result: null, info: null, tickets: null, evaluation: null, frontier: null, prune: null,
   restarts: 0,
 });
 
@@ -33,4 +33,6 @@ export const settings = {
   tileSize: params.has('tile') ? Number(params.get('tile')) : undefined,
   // `?threads=N`: workers for the CPU path (default: the device's cores; 1: the page alone).
   threads: params.has('threads') ? Number(params.get('threads')) : undefined,
+  // `?frontier-size=N`: the side of the central crop "Chart frontier" measures on.
+  frontierSize: Math.max(16, Number(params.get('frontier-size')) || 256),
 };

@@ -204,11 +204,14 @@ fn frontier_places_dense_pruned_and_ticket_runs_and_draws_the_front() {
     std::fs::create_dir_all(&dir).unwrap();
     let model = common::repo().join("web/models/ticketsr-espcn-x2.safetensors");
     let photo = common::repo().join("web/media/astronaut-256.png");
+    // Video frames count as originals too: two of the bundled clip's.
+    let clip = common::repo().join("web/media/carphone-176.webm");
     let svg = dir.join("frontier.svg");
-    let args = ["frontier", photo.to_str().unwrap(), "--models", model.to_str().unwrap(), "--sparsity", "0.5", "--keep", "0.25", "--calibrate"];
-    let rest = [photo.to_str().unwrap(), "--crop", "96", "--repeat", "1", "--backend", "cpu", "--svg", svg.to_str().unwrap(), "--json"];
+    let args = ["frontier", photo.to_str().unwrap(), clip.to_str().unwrap(), "--max-frames", "2", "--models", model.to_str().unwrap(), "--sparsity", "0.5"];
+    let rest = ["--keep", "0.25", "--calibrate", photo.to_str().unwrap(), "--crop", "96", "--repeat", "1", "--backend", "cpu", "--svg", svg.to_str().unwrap(), "--json"];
     let (ok, v, err) = ticketsr(&[&args[..], &rest[..]].concat());
     assert!(ok, "{err}");
+    assert!(v["title"].as_str().unwrap().starts_with("3 photos or frames x2"), "{}", v["title"]);
     let labels: Vec<&str> = v["points"].as_array().unwrap().iter().map(|p| p["label"].as_str().unwrap()).collect();
     assert_eq!(labels, ["bicubic", "ticketsr-espcn-x2", "ticketsr-espcn-x2 keep 25%", "ticketsr-espcn-x2 -50% ch", "ticketsr-espcn-x2 -50% ch keep 25%"]);
     assert!(v["points"].as_array().unwrap().iter().any(|p| p["point"]["on_front"] == true));

@@ -1,6 +1,7 @@
 // Winning-ticket patches in the page: the overlay outlines the selected patches, the keep
 // slider changes how many and reruns the network on them, hovering tells a patch's score
-// and gain, and the evaluation chart compares every scorer with dense SR and bicubic.
+// and gain, the evaluation chart compares every scorer with dense SR and bicubic, and the
+// frontier chart puts every model, pruned and on tickets, on PSNR against measured time.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { start, settled, OUTPUT } from './browser.mjs';
@@ -8,6 +9,17 @@ import { start, settled, OUTPUT } from './browser.mjs';
 let env;
 before(async () => { env = await start(); });
 after(async () => { await env?.stop(); });
+
+/** Pixels drawn on the canvas `id` (not transparent). */
+function inkedPixels(page, id) {
+  return page.evaluate((id) => {
+    const c = document.getElementById(id);
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) n += d[i] > 0 ? 1 : 0;
+    return n;
+  }, id);
+}
 
 /** Patches whose outline (the overlay's opaque green border) is drawn on the canvas. */
 function outlined(page) {
@@ -121,16 +133,42 @@ test('the evaluation chart compares every scorer with dense SR and bicubic', asy
     assert.equal(c.scores.length, 16);
   }
   // The chart is drawn: its canvas holds the curves' colours.
-  const inked = await page.evaluate(() => {
-    const c = document.getElementById('chart');
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 3; i < d.length; i += 4) n += d[i] > 0 ? 1 : 0;
-    return n;
-  });
+  const inked = await inkedPixels(page, 'chart');
   assert.ok(inked > 2000, `only ${inked} chart pixels drawn`);
   assert.equal(await page.isHidden('#chart-figure'), false);
   console.log(`chart on the sample (fast model): bicubic ${e.bicubicPsnr.toFixed(2)}, dense ${e.densePsnr.toFixed(2)} dB; ` +
     e.curves.map((c) => `${c.scorer} @25% ${c.points.find((p) => p.keep === 0.25).psnr.toFixed(2)}`).join(', '));
+  await page.close();
+});
+
+test('the frontier chart measures every configuration on this image and marks the front', async () => {
+  const page = await env.browser.newPage({ viewport: { width: 1200, height: 1400 } });
+  // ESPCN loaded; WDSR-B joins it; the central 64 px of the sample (32 px in): seconds.
+  await page.goto(`${env.base}/web/?model=ticketsr-espcn-x2&keep=25&patch=16&frontier-size=64`);
+  await settled(page, 1);
+  await page.click('#chart-frontier');
+  await page.waitForFunction(() => window.ticketsrDemo.frontier || window.ticketsrDemo.status === 'error', null, { timeout: 600_000 });
+  const demo = await page.evaluate(() => window.ticketsrDemo);
+  assert.equal(demo.error, null);
+  const points = demo.frontier;
+  // Bicubic, and per model: dense and -50% channels, each dense and at keep 50% and 25%.
+  assert.equal(points.length, 13, JSON.stringify(points));
+  for (const model of ['ticketsr-espcn-x2', 'ticketsr-wdsr-b-x2']) {
+    const configs = points.filter((p) => p.model === model).map((p) => `${p.pruning}/${p.keep}`).sort();
+    assert.deepEqual(configs, ['0.5/0.25', '0.5/0.5', '0.5/1', '0/0.25', '0/0.5', '0/1'], model);
+  }
+  const bicubic = points.find((p) => p.model === 'bicubic');
+  assert.ok(points.filter((p) => p.model !== 'bicubic').every((p) => p.psnr_y !== bicubic.psnr_y), 'a network point equals bicubic');
+  // The front: nothing off it lacks a front point at least as fast and as good; nothing on
+  // it has one strictly faster and better.
+  const front = points.filter((p) => p.front);
+  for (const p of points) {
+    const dominating = front.filter((q) => q !== p && q.median_ms <= p.median_ms && q.psnr_y >= p.psnr_y);
+    assert.equal(dominating.length > 0, !p.front, `${JSON.stringify(p)} against the front ${JSON.stringify(front)}`);
+  }
+  const inked = await inkedPixels(page, 'frontier');
+  assert.ok(inked > 2000, `only ${inked} chart pixels drawn`);
+  assert.match(await page.textContent('#frontier-advice'), /Within \d+ ms \(ticketsr-espcn-x2 dense/);
+  console.log(`frontier on the 64 px crop: ${front.map((p) => `${p.model} -${p.pruning * 100}% keep ${p.keep} ${p.psnr_y.toFixed(2)} dB ${p.median_ms.toFixed(0)} ms`).join('; ')}`);
   await page.close();
 });

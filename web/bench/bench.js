@@ -1,9 +1,10 @@
 // Benchmarks in the browser, run by hand (open web/bench.html) or by tests/bench/run.mjs,
 // which calls `window.ticketsrBench.run(config)` and saves what it returns.
-import init, { Upscaler, selectPatches, prune, exportOnnx, downscale, metrics } from '../../pkg/ticketsr.js';
+import init, { Upscaler, selectPatches, prune, exportOnnx } from '../../pkg/ticketsr.js';
 import { FrameEngine } from '../video/engine.js';
 import { FrameReader, everyFrame } from '../../pkg/frames.js';
 import { withThreads } from '../../pkg/threads.js';
+import { measureFrontier, timeRuns, upscaleTickets } from '../frontier/measure.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -20,34 +21,12 @@ async function loadImage(url, size) {
   return new FrameReader().read(bitmap, side, side, crop);
 }
 
-async function timed(fn) {
-  const t = performance.now();
-  await fn();
-  return performance.now() - t;
-}
-
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /// `run` once to warm up, then `reps` times, the status line saying which: the times every
 /// suite reports, and the last run's result.
-async function repeated(label, reps, run) {
-  $('status').textContent = `${label}: warming up…`;
-  let output = null;
-  const warm = await timed(async () => { output = await run(); });
-  const times = [];
-  for (let r = 0; r < reps; r += 1) {
-    $('status').textContent = `${label}: repetition ${r + 1} of ${reps}…`;
-    times.push(await timed(async () => { output = await run(); }));
-  }
-  return { output, times: { warm_up_ms: warm, median_ms: median(times), min_ms: Math.min(...times) } };
-}
-
-/// Winning tickets as a page runs them: score, keep the best `keep`, upscale those.
-async function upscaleTickets(up, input, { scorer, patch, keep, context }) {
-  const { scores } = await up.scorePatches(input, { scorer, patchSize: patch });
-  const selected = selectPatches(scores, { keep });
-  return { selected, image: await up.upscale(input, { selected, patchSize: patch, context }) };
-}
+const repeated = (label, reps, run) =>
+  timeRuns(reps, run, (r) => { $('status').textContent = r ? `${label}: repetition ${r} of ${reps}…` : `${label}: warming up…`; });
 
 /// Rows as a table. Cells are text, never markup: names and figures can come from the
 /// page's query string.
@@ -130,57 +109,20 @@ async function pruning({ model = 'upscalerjs-rdn-x2', image = 'media/astronaut-2
   return { suite: 'pruning', model, image, size: [input.width, input.height], reps, backend, rows };
 }
 
-/// Quality against measured time on the user's device, as `ticketsr frontier` measures it
-/// natively: each model dense, channel-pruned (data-aware, calibrated on this LR image, no
-/// recovery) and each of those on winning tickets at every keep ratio, and bicubic; PSNR
-/// (Y) against the photo the LR image was made from. `front` marks the Pareto front: no
-/// faster point is as good.
+/// Quality against measured time on the user's device (web/frontier/measure.js), the
+/// bundled x2 models by default.
 async function frontier({
   image = 'media/astronaut-256.png', size = 128, models = ['ticketsr-espcn-x2', 'ticketsr-wdsr-b-x2', 'upscalerjs-rdn-x2'],
   sparsities = [0.5], keeps = [0.5, 0.25], context = 4, patch = 16, scorer = 'laplacian', reps = 2, backend = 'auto',
 }) {
   const hr = await loadImage(image, size);
-  const lr = downscale(hr, 2);
-  const points = [];
-  let device = null;
-  const measure = async (point, run) => {
-    const name = point.model === 'bicubic' ? 'bicubic' : `${point.model}, ${point.pruning * 100}% channels removed, keep ${point.keep}`;
-    const { output, times } = await repeated(name, reps, run);
-    points.push({ ...point, psnr_y: metrics(output, hr, 2).psnrY, warm_up_ms: times.warm_up_ms, median_ms: times.median_ms });
-    show(points);
-  };
-  for (const name of models) {
-    const bytes = new Uint8Array(await (await fetch(`models/${name}.safetensors`)).arrayBuffer());
-    const dense = await Upscaler.create(bytes, { backend });
-    device = dense.info().backend;
-    $('backend').textContent = `${device.kind} · ${device.adapter}`;
-    const variants = [{ pruning: 0, up: dense }];
-    try {
-      for (const sparsity of sparsities) {
-        $('status').textContent = `${name}: pruning ${sparsity * 100}% of its channels…`;
-        const { model } = await dense.prune(bytes, { method: 'channel', sparsity, criterion: 'reconstruction' }, lr);
-        variants.push({ pruning: sparsity, up: await Upscaler.create(model, { backend }) });
-      }
-      if (points.length === 0) {
-        // Bicubic: no patch selected, with this upscaler's own path.
-        await measure({ model: 'bicubic', pruning: 0, keep: 0 }, () => dense.upscale(lr, { selected: [], patchSize: patch }));
-      }
-      for (const { pruning, up } of variants) {
-        await measure({ model: name, pruning, keep: 1 }, () => up.upscale(lr, {}));
-        for (const keep of keeps) {
-          await measure({ model: name, pruning, keep }, async () => (await upscaleTickets(up, lr, { scorer, patch, keep, context })).image);
-        }
-      }
-    } finally {
-      variants.forEach((v) => v.up.dispose());
-    }
-  }
-  let best = -Infinity;
-  for (const p of [...points].sort((a, b) => a.median_ms - b.median_ms)) {
-    p.front = p.psnr_y > best;
-    best = Math.max(best, p.psnr_y);
-  }
-  show(points);
+  const bytes = await Promise.all(models.map(async (name) => ({ name, bytes: new Uint8Array(await (await fetch(`models/${name}.safetensors`)).arrayBuffer()) })));
+  const { points, backend: device } = await measureFrontier(hr, bytes, {
+    sparsities, keeps, context, patch, scorer, reps, backend,
+    onStatus: (text) => { $('status').textContent = text; },
+    onPoint: show,
+  });
+  $('backend').textContent = `${device.kind} · ${device.adapter}`;
   $('status').textContent = 'Done.';
   return { suite: 'frontier', model: models.length === 1 ? models[0] : 'models', models, image, size: [hr.width, hr.height], scale: 2, context, patch, scorer, reps, backend: device, rows: points };
 }

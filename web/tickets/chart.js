@@ -2,7 +2,7 @@
 // bicubic as the two references every ticket selection lies between, and a dot where the
 // gains-only selection of a scorer that predicts the gain lands, for the page's image
 // treated as the original.
-import { $, setStatus, showError, task } from '../page.js';
+import { $, psnrChart, setStatus, showError, task } from '../page.js';
 import { demo, state } from '../state.js';
 
 const COLOURS = {
@@ -11,36 +11,15 @@ const COLOURS = {
 };
 
 export function drawChart(canvas, evaluation) {
-  const ctx = canvas.getContext('2d');
-  const { width, height } = canvas;
   const pad = { left: 56, right: 120, top: 40, bottom: 38 };
-  ctx.clearRect(0, 0, width, height);
-  ctx.font = '12px system-ui, sans-serif';
   const values = [evaluation.bicubicPsnr, evaluation.densePsnr,
-    ...evaluation.curves.flatMap((c) => [...c.points, ...(c.gains ? [c.gains] : [])].map((p) => p.psnr))].filter(Number.isFinite);
-  let lo = Math.min(...values);
-  let hi = Math.max(...values);
-  const margin = Math.max(0.1, (hi - lo) * 0.08);
-  lo -= margin;
-  hi += margin;
+    ...evaluation.curves.flatMap((c) => [...c.points, ...(c.gains ? [c.gains] : [])].map((p) => p.psnr))];
+  const { ctx, width, height, y } = psnrChart(canvas, pad, values);
   const x = (keep) => pad.left + keep * (width - pad.left - pad.right);
-  const y = (psnr) => height - pad.bottom - ((psnr - lo) / (hi - lo)) * (height - pad.top - pad.bottom);
-
-  ctx.strokeStyle = '#999';
-  ctx.fillStyle = '#333';
-  ctx.beginPath();
-  ctx.moveTo(pad.left, pad.top);
-  ctx.lineTo(pad.left, height - pad.bottom);
-  ctx.lineTo(width - pad.right, height - pad.bottom);
-  ctx.stroke();
   for (const k of [0, 0.25, 0.5, 0.75, 1]) {
     ctx.fillText(`${k * 100}%`, x(k) - 10, height - pad.bottom + 16);
   }
   ctx.fillText('keep ratio', (width - pad.right) / 2, height - 4);
-  for (let i = 0; i <= 4; i += 1) {
-    const v = lo + ((hi - lo) * i) / 4;
-    ctx.fillText(v.toFixed(2), 8, y(v) + 4);
-  }
   const hiRef = Math.max(evaluation.densePsnr, evaluation.bicubicPsnr);
   const reference = (value, label, colour) => {
     ctx.strokeStyle = colour;

@@ -7,7 +7,7 @@ use ticketsr::prune::channel::{ChannelConfig, Criterion};
 use ticketsr::prune::reconstruct;
 use ticketsr::{Backend, BackendChoice, Error, Result};
 
-use crate::files::{image_files, load_hr, load_image, load_model, stem, write};
+use crate::files::{load_hr, load_model, stem, write};
 use crate::progress;
 
 /// The frontier: PSNR against measured time for every model dense, channel-pruned (by
@@ -15,9 +15,16 @@ use crate::progress;
 /// combinations, on HR photos, in one run on one device; the Pareto front marked.
 #[derive(clap::Args)]
 pub struct Args {
-    /// HR photos (or folders) to downscale, upscale and score against.
+    /// HR photos, folders or videos (their frames, decoded by ffmpeg) to downscale,
+    /// upscale and score against.
     #[arg(required = true)]
     photos: Vec<PathBuf>,
+    /// From videos, take every Nth frame...
+    #[arg(long, default_value_t = 10)]
+    frame_every: usize,
+    /// ...and at most this many frames per video.
+    #[arg(long, default_value_t = 4)]
+    max_frames: usize,
     /// Model files (one scale); the colour of each family in the plot is its file name.
     #[arg(long, num_args = 1.., required = true)]
     models: Vec<PathBuf>,
@@ -52,17 +59,14 @@ pub struct Args {
 }
 
 pub async fn run(a: Args, json: bool) -> Result<Value> {
-    let Args { photos, models, sparsity, calibrate, keep, scorer, repeat, context, crop, svg, backend } = a;
+    let Args { photos, frame_every, max_frames, models, sparsity, calibrate, keep, scorer, repeat, context, crop, svg, backend } = a;
     let prunes = sparsity.iter().any(|s| *s > 0.0);
     if prunes && calibrate.is_empty() {
         return Err(Error::InvalidArgument("--sparsity above 0 needs --calibrate IMAGES".into()));
     }
-    let photos = image_files(&photos)?
-        .iter()
-        .map(|p| {
-            let img = load_image(p)?;
-            crop.map_or(Ok(img.clone()), |n| img.crop_centre(n.min(img.width), n.min(img.height)))
-        })
+    let photos = load_hr(&photos, frame_every, max_frames)?
+        .into_iter()
+        .map(|img| crop.map_or(Ok(img.clone()), |n| img.crop_centre(n.min(img.width), n.min(img.height))))
         .collect::<Result<Vec<_>>>()?;
     let backend = Backend::acquire(backend).await?;
     let calibration = if prunes { load_hr(&calibrate, 1, 100)? } else { Vec::new() };
@@ -88,7 +92,7 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
     .await?;
     bar.finish_and_clear();
     let tickets = context.map_or_else(|| "tickets with full context".to_string(), |c| format!("tickets with {c} px context"));
-    let title = format!("{} photos x{}, {tickets}, {:?}: {}", photos.len(), variants[0].model.info.scale, backend.info.kind, backend.info.adapter);
+    let title = format!("{} photos or frames x{}, {tickets}, {:?}: {}", photos.len(), variants[0].model.info.scale, backend.info.kind, backend.info.adapter);
     if let Some(path) = &svg {
         write(path, frontier::svg(&points, &title).as_bytes())?;
     }
