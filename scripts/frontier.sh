@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces docs/frontier.md: the frontier of the bundled x2 models ESPCN, WDSR-B and
 # UpscalerJS RDN (MODELS adds more, e.g. psnr-small, the page's default, whose 2.6 M MACs
-# per pixel make each calibrated prune take over ten minutes here) dense, channel-pruned by
+# per pixel make the run take 13 minutes here, most of it its two calibrated prunes) dense, channel-pruned by
 # reconstruction at 25% and 50% (calibrated on 8 scikit-image photos) and on winning-ticket
 # patches at keep 25% and 50% (gradient scorer, CONTEXT px of context around the tickets,
 # 4 by default; CONTEXT= gives each model its full receptive radius), and bicubic, on the 4 other photos

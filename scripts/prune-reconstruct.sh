@@ -8,12 +8,13 @@
 # the same photos, downscaled, as the target; batch 8, 32 px LR patches, lr 5e-4).
 # DISTILL lists the models that get the distillation row (default: all but div2k, whose
 # 2.6 M MACs per pixel make 1000 steps take hours here; its 75% row is left out too). Writes JSON to tests/output/prune/
-# and prints a markdown table. Run scripts/setup.sh first.
+# and prints a markdown table. MODELS picks some of the four (e.g. MODELS=esrgan-legacy-div2k-x2).
+# Run scripts/setup.sh first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/cache.sh
-cargo build --quiet -p ticketsr-cli
-bin="$CARGO_TARGET_DIR/debug/ticketsr"
+cargo build --quiet --release -p ticketsr-cli
+bin="$CARGO_TARGET_DIR/release/ticketsr"
 out=tests/output/prune
 mkdir -p "$out"
 photo=web/media/astronaut-256.png
@@ -24,7 +25,8 @@ div2k=$out/esrgan-legacy-div2k-x2.safetensors
 $bin convert tests/node_modules/@upscalerjs/esrgan-legacy/models/div2k/x2/model.json -o "$div2k" --input-range 1 \
   --name esrgan-legacy-div2k-x2 --source "npm @upscalerjs/esrgan-legacy@1.0.0" --licence MIT --json > /dev/null
 eval_json() { $bin eval "$photo" --model "$1" --backend cpu --json > "$2"; }
-for model in ticketsr-espcn-x2 ticketsr-wdsr-b-x2 upscalerjs-rdn-x2 esrgan-legacy-div2k-x2; do
+models=${MODELS:-ticketsr-espcn-x2 ticketsr-wdsr-b-x2 upscalerjs-rdn-x2 esrgan-legacy-div2k-x2}
+for model in $models; do
   src=web/models/$model.safetensors
   [ -f "$src" ] || src=$div2k
   eval_json "$src" "$out/$model-dense.eval.json"
@@ -49,9 +51,9 @@ for model in ticketsr-espcn-x2 ticketsr-wdsr-b-x2 upscalerjs-rdn-x2 esrgan-legac
     eval_json "$out/$row.safetensors" "$out/$row.eval.json"
   fi
 done
-python3 - "$out" "$steps" <<'PY'
+python3 - "$out" "$steps" $models <<'PY'
 import json, sys, os
-out, steps = sys.argv[1], sys.argv[2]
+out, steps, models = sys.argv[1], sys.argv[2], sys.argv[3:]
 def load(name):
     path = os.path.join(out, name)
     return json.load(open(path)) if os.path.exists(path) else None
@@ -60,7 +62,7 @@ def psnr(name):
     return e["model"]["psnr_rgb"] if e else None
 print(f"| model | dense (bicubic) | 25% | 50% | 75% | 50% + {steps} distillation steps | parameters at 25 / 50 / 75% | seconds to prune (25%) |")
 print("|---|---|---:|---:|---:|---:|---|---:|")
-for model in ["ticketsr-espcn-x2", "ticketsr-wdsr-b-x2", "upscalerjs-rdn-x2", "esrgan-legacy-div2k-x2"]:
+for model in models:
     dense = load(f"{model}-dense.eval.json")
     d = dense["model"]["psnr_rgb"]
     cell = lambda p: "–" if p is None else f"{p:.2f} ({p - d:+.2f})"

@@ -31,7 +31,7 @@ export const settings = {
   backend: params.get('backend') ?? 'auto',
   // `?tile=N` caps the tile side (input pixels): smaller tiles, more progress steps.
   tileSize: params.has('tile') ? Number(params.get('tile')) : undefined,
-  // `?threads=N`: workers for the CPU path (default: the device's cores; 1: the page alone).
+  // `?threads=N`: workers for the CPU path (default: the device's cores, at most 4; 1: the page alone).
   threads: params.has('threads') ? Number(params.get('threads')) : undefined,
   // `?frontier-size=N`: the side of the central crop "Chart frontier" measures on.
   frontierSize: Math.max(16, Number(params.get('frontier-size')) || 256),

@@ -8,7 +8,7 @@ export type ThreadedUpscaler = Upscaler & {
 
 /**
  * `upscaler` (a CPU Upscaler made from `model`, the same bytes) with its dense `upscale`
- * split over `threads` workers (default: the device's cores). On a GPU, with one thread,
+ * split over `threads` workers (default: the device's cores, at most 4). On a GPU, with one thread,
  * or where workers cannot start, the upscaler comes back as it was.
  */
 export function withThreads(upscaler: Upscaler, model: Uint8Array, options?: { threads?: number }): Promise<ThreadedUpscaler>;

@@ -11,9 +11,16 @@
 //
 // The result is the same Upscaler (every other method runs as before, on the page's
 // instance); `upscale` without tickets splits the image over `threads` workers (default:
-// the device's cores), `onProgress` counts bands and `signal` stops them. On a GPU, with
+// the device's cores, at most 4), `onProgress` counts bands and `signal` stops them. On a GPU, with
 // one thread, or where workers cannot start, the upscaler comes back as it was.
 import { onRestart } from './revive.js';
+
+/**
+ * Workers by default at most: each keeps the memory of the largest band it ran (wasm
+ * memory does not shrink), so a 16-core device would hold 16 such instances. A caller
+ * who wants more passes `threads`.
+ */
+const DEFAULT_MAX = 4;
 
 /** Pixels a band has at least: below that it is not worth a message to a worker. */
 const MIN_BAND_PIXELS = 32 * 32;
@@ -102,7 +109,7 @@ const SPARSE = ['keep', 'selected', 'budgetMs', 'gainsOnly'];
  * `upscaler` (a CPU Upscaler made from `model`, the same bytes) with its dense `upscale`
  * split over `threads` workers. Resolves once every worker has the model.
  */
-export async function withThreads(upscaler, model, { threads = globalThis.navigator?.hardwareConcurrency ?? 1 } = {}) {
+export async function withThreads(upscaler, model, { threads = Math.min(globalThis.navigator?.hardwareConcurrency ?? 1, DEFAULT_MAX) } = {}) {
   const n = Math.min(Math.max(1, Math.floor(Number(threads)) || 1), 64);
   if (upscaler.info().backend.kind !== 'cpu' || n < 2 || typeof Worker !== 'function') return upscaler;
   let pool = [];
