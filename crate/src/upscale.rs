@@ -147,7 +147,8 @@ impl Upscaler {
     /// cost of the region. Threads split an image this way ([`tile::bands`]).
     pub async fn upscale_region(&self, img: &RgbaImage, region: Region, progress: &mut impl Progress) -> Result<RgbaImage> {
         self.output_size(img.width, img.height)?;
-        if region.width == 0 || region.height == 0 || region.x + region.width > img.width || region.y + region.height > img.height {
+        let inside = |start: usize, len: usize, side: usize| len > 0 && start.checked_add(len).is_some_and(|end| end <= side);
+        if !inside(region.x, region.width, img.width) || !inside(region.y, region.height, img.height) {
             return Err(Error::InvalidArgument(format!(
                 "region {}x{} at ({}, {}) is not a non-empty part of the {}x{} image",
                 region.width, region.height, region.x, region.y, img.width, img.height
@@ -261,7 +262,8 @@ mod tests {
             stacked.extend(pollster::block_on(up.upscale_region(&rows, core, &mut crate::Silent)).unwrap().data);
         }
         assert!(stacked == whole.data, "the stacked bands differ from the whole image");
-        let outside = Region { x: 0, y: 10, width: w, height: 4 };
-        assert!(pollster::block_on(up.upscale_region(&img, outside, &mut crate::Silent)).is_err());
+        for outside in [Region { x: 0, y: 10, width: w, height: 4 }, Region { x: usize::MAX, y: 0, width: 2, height: 1 }, Region { width: 0, ..img.full() }] {
+            assert!(pollster::block_on(up.upscale_region(&img, outside, &mut crate::Silent)).is_err(), "{outside:?}");
+        }
     }
 }

@@ -49,6 +49,7 @@ test('withThreads splits dense SR over workers with the single-threaded output, 
         out.afterAbort = same(await threaded.upscale(img, {}), single);
         out.badOption = await threaded.upscale(img, { kep: 0.5 }).then(() => 'accepted', (e) => e.message);
         out.badRegion = await up.upscaleRegion(img, { x: 0, y: 90, width: 32, height: 10 }, {}).then(() => 'accepted', (e) => e.message);
+        out.hugeRegion = await up.upscaleRegion(img, { x: 2 ** 31, y: 0, width: 2 ** 31, height: 1 }, {}).then(() => 'accepted', (e) => e.message);
         out.regionTickets = await up.upscaleRegion(img, { x: 0, y: 0, width: 32, height: 16 }, { keep: 0.5 }).then(() => 'accepted', (e) => e.message);
         out.badParts = (() => { try { up.bands(32, 96, 0); return 'accepted'; } catch (e) { return e.message; } })();
         threaded.dispose();
@@ -71,6 +72,7 @@ test('withThreads splits dense SR over workers with the single-threaded output, 
   assert.ok(r.afterAbort, 'the call after an abort differs');
   assert.match(r.badOption, /kep/);
   assert.match(r.badRegion, /region 32x10 at \(0, 90\)/);
+  assert.match(r.hugeRegion, /not a non-empty part/);
   assert.match(r.regionTickets, /runs dense SR/);
   assert.match(r.badParts, /1 to 64 parts, not 0/);
   assert.match(r.afterDispose, /disposed/);
