@@ -152,11 +152,13 @@ export async function withThreads(upscaler, model, { threads = Math.min(globalTh
   async function upscale(image, options = {}) {
     const { onProgress, signal, ...rest } = options ?? {};
     const { width, height, data } = image ?? {};
-    // Tickets, and images the library would refuse: the page's instance (its errors).
+    // Tickets, and images or callbacks the library would refuse: the page's instance (its errors).
     // Other options go to the workers, whose library checks them.
     if (restarting) await restarting;
     const parts = disposed ? 1 : bandCount(width, height, pool.length, upscaler.info().halo);
-    if (parts < 2 || !dense(rest) || !ArrayBuffer.isView(data) || data.length !== width * height * 4) return upscaler.upscale(image, options);
+    const wellFormed = ArrayBuffer.isView(data) && data.length === width * height * 4
+      && (signal == null || signal instanceof AbortSignal) && (onProgress == null || typeof onProgress === 'function');
+    if (parts < 2 || !dense(rest) || !wellFormed) return upscaler.upscale(image, options);
     signal?.throwIfAborted();
     const bands = upscaler.bands(width, height, parts);
     const { scale } = upscaler.info().model;

@@ -47,6 +47,7 @@ test('withThreads splits dense SR over workers with the single-threaded output, 
         controller.abort();
         out.abort = await aborted.then(() => 'resolved', (e) => e.name);
         out.afterAbort = same(await threaded.upscale(img, {}), single);
+        out.badSignal = await threaded.upscale(img, { signal: 'stop' }).then(() => 'accepted', (e) => e.message);
         out.badOption = await threaded.upscale(img, { kep: 0.5 }).then(() => 'accepted', (e) => e.message);
         out.badRegion = await up.upscaleRegion(img, { x: 0, y: 90, width: 32, height: 10 }, {}).then(() => 'accepted', (e) => e.message);
         out.hugeRegion = await up.upscaleRegion(img, { x: 2 ** 31, y: 0, width: 2 ** 31, height: 1 }, {}).then(() => 'accepted', (e) => e.message);
@@ -71,6 +72,7 @@ test('withThreads splits dense SR over workers with the single-threaded output, 
   assert.equal(r.abort, 'AbortError');
   assert.ok(r.afterAbort, 'the call after an abort differs');
   assert.match(r.badOption, /kep/);
+  assert.match(r.badSignal, /signal must be an AbortSignal/);
   assert.match(r.badRegion, /region 32x10 at \(0, 90\)/);
   assert.match(r.hugeRegion, /not a non-empty part/);
   assert.match(r.regionTickets, /runs dense SR/);
