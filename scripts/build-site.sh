@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 [ -f pkg/ticketsr_bg.wasm ] || { echo "pkg/ is not built: run scripts/build-web.sh" >&2; exit 1; }
 rm -rf dist
 mkdir -p dist/web dist/pkg
-cp pkg/ticketsr.js pkg/ticketsr_bg.wasm pkg/ticket-sr.js pkg/revive.js pkg/frames.js pkg/threads.js pkg/threads-worker.js pkg/package.json dist/pkg/
+cp pkg/ticketsr.js pkg/ticketsr_bg.wasm pkg/ticket-sr.js pkg/revive.js pkg/frames.js pkg/bridge.js pkg/threads.js pkg/threads-worker.js pkg/package.json dist/pkg/
 # The pages and their modules, models and media; not the benchmark, not the site's own
 # sources (written below).
 tar -C web --exclude=./bench.html --exclude=./bench --exclude=./site -cf - . | tar -C dist/web -xf -

@@ -42,7 +42,7 @@ else
   # Keep the three newest.
   ls -dt "$TICKETSR_CACHE"/pkg/*/ | tail -n +4 | xargs -r rm -rf
 fi
-cp crate/js/ticket-sr.js crate/js/revive.js crate/js/frames.js crate/js/threads.js crate/js/threads.d.ts crate/js/threads-worker.js pkg/
+cp crate/js/ticket-sr.js crate/js/revive.js crate/js/frames.js crate/js/bridge.js crate/js/threads.js crate/js/threads.d.ts crate/js/threads-worker.js pkg/
 node scripts/package-json.mjs
 raw=$(stat -c %s pkg/ticketsr_bg.wasm)
 gz=$(gzip -9 -c pkg/ticketsr_bg.wasm | wc -c)

@@ -25,7 +25,7 @@ const pkg = {
     './threads': { types: './threads.d.ts', default: './threads.js' },
     './ticketsr_bg.wasm': './ticketsr_bg.wasm',
   },
-  files: ['ticketsr_bg.wasm', 'ticketsr.js', 'ticketsr.d.ts', 'ticketsr_bg.wasm.d.ts', 'ticket-sr.js', 'revive.js', 'frames.js', 'threads.js', 'threads.d.ts', 'threads-worker.js'],
+  files: ['ticketsr_bg.wasm', 'ticketsr.js', 'ticketsr.d.ts', 'ticketsr_bg.wasm.d.ts', 'ticket-sr.js', 'revive.js', 'frames.js', 'bridge.js', 'threads.js', 'threads.d.ts', 'threads-worker.js'],
   sideEffects: ['./snippets/*', './ticket-sr.js', './revive.js'],
 };
 writeFileSync(new URL('../pkg/package.json', import.meta.url), JSON.stringify(pkg, null, 2) + '\n');

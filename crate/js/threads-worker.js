@@ -1,9 +1,10 @@
 // One thread of pkg/threads.js: its own instance of the module (compiled once by the page
-// and sent here) and the model on the CPU. Messages { id, op, args } in, { id, value } or
-// { id, error, restarted } out; an upscaled band leaves with its pixels transferred. If this
-// instance traps, revive.js starts a fresh one, the call says `restarted`, and the model is
-// loaded again on the next call.
+// and sent here) and the model on the CPU, behind the worker bridge (bridge.js); an
+// upscaled band leaves with its pixels transferred. If this instance traps, revive.js
+// starts a fresh one, the call says `restarted`, and the model is loaded again on the next
+// call.
 import init, { Upscaler } from './ticketsr.js';
+import { serve } from './bridge.js';
 import { guarded, moduleGeneration } from './revive.js';
 
 let model = null;
@@ -33,11 +34,4 @@ const ops = {
   },
 };
 
-self.onmessage = async ({ data: { id, op, args } }) => {
-  try {
-    const [value, transfer] = await ops[op](args);
-    self.postMessage({ id, value }, transfer);
-  } catch (e) {
-    self.postMessage({ id, error: e?.message ?? String(e), restarted: e?.name === 'ModuleRestarted' });
-  }
-};
+serve((op, args) => ops[op](args));

@@ -13,6 +13,7 @@
 // instance); `upscale` without tickets splits the image over `threads` workers (default:
 // the device's cores, at most 4), `onProgress` counts bands and `signal` stops them. On a GPU, with
 // one thread, or where workers cannot start, the upscaler comes back as it was.
+import { WorkerClient } from './bridge.js';
 import { onRestart } from './revive.js';
 
 /**
@@ -44,48 +45,6 @@ function wasmModule() {
   return compiled;
 }
 
-/** One worker and its calls in flight. */
-class Thread {
-  #worker;
-  #calls = new Map();
-  #next = 0;
-
-  constructor() {
-    this.#worker = new Worker(new URL('./threads-worker.js', import.meta.url), { type: 'module' });
-    this.#worker.onmessage = ({ data: { id, value, error, restarted } }) => {
-      const call = this.#calls.get(id);
-      this.#calls.delete(id);
-      if (error === undefined) call?.resolve(value);
-      // A worker whose instance trapped has a fresh one (revive.js) and loads the model
-      // again on its next call: only this call's work is lost.
-      else call?.reject(new Error(restarted ? `a ticketsr thread stopped and was restarted: ${error}` : error));
-    };
-    // A worker that cannot load (its script, the module) fails every call, never hangs it.
-    this.#worker.onerror = (e) => {
-      e.preventDefault?.();
-      this.#failAll(new Error(`a ticketsr thread failed: ${e.message ?? 'the worker did not start'}`));
-    };
-  }
-
-  call(op, args, transfer = []) {
-    const id = (this.#next += 1);
-    return new Promise((resolve, reject) => {
-      this.#calls.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, op, args }, transfer);
-    });
-  }
-
-  #failAll(error) {
-    for (const { reject } of this.#calls.values()) reject(error);
-    this.#calls.clear();
-  }
-
-  terminate(error) {
-    this.#worker.terminate();
-    this.#failAll(error);
-  }
-}
-
 /**
  * How many bands of rows an image is best cut into for `threads` workers: each reads its
  * rows and about `halo` more (the halo shrinks layer by layer, so about one halo in all),
@@ -111,11 +70,13 @@ const SPARSE = ['keep', 'selected', 'budgetMs', 'gainsOnly'];
  */
 export async function withThreads(upscaler, model, { threads = Math.min(globalThis.navigator?.hardwareConcurrency ?? 1, DEFAULT_MAX) } = {}) {
   const n = Math.min(Math.max(1, Math.floor(Number(threads)) || 1), 64);
-  if (upscaler.info().backend.kind !== 'cpu' || n < 2 || typeof Worker !== 'function') return upscaler;
+  // What the bands need of the model, fixed for this upscaler.
+  const { backend, halo, model: { scale } } = upscaler.info();
+  if (backend.kind !== 'cpu' || n < 2 || typeof Worker !== 'function') return upscaler;
   let pool = [];
   const start = async () => {
     const module = await wasmModule();
-    const fresh = Array.from({ length: n }, () => new Thread());
+    const fresh = Array.from({ length: n }, () => new WorkerClient(new URL('./threads-worker.js', import.meta.url), 'a ticketsr thread'));
     try {
       await Promise.all(fresh.map((t) => t.call('load', { module, model })));
     } catch (e) {
@@ -155,13 +116,12 @@ export async function withThreads(upscaler, model, { threads = Math.min(globalTh
     // Tickets, and images or callbacks the library would refuse: the page's instance (its errors).
     // Other options go to the workers, whose library checks them.
     if (restarting) await restarting;
-    const parts = disposed ? 1 : bandCount(width, height, pool.length, upscaler.info().halo);
+    const parts = disposed ? 1 : bandCount(width, height, pool.length, halo);
     const wellFormed = ArrayBuffer.isView(data) && data.length === width * height * 4
       && (signal == null || signal instanceof AbortSignal) && (onProgress == null || typeof onProgress === 'function');
     if (parts < 2 || !dense(rest) || !wellFormed) return upscaler.upscale(image, options);
     signal?.throwIfAborted();
     const bands = upscaler.bands(width, height, parts);
-    const { scale } = upscaler.info().model;
     const out = new ImageData(width * scale, height * scale);
     let done = 0;
     const stop = () => replace(signal.reason ?? new DOMException('aborted', 'AbortError'));

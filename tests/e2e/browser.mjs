@@ -58,6 +58,16 @@ export async function start({ site = false, isolated = false } = {}) {
   };
 }
 
+/** The benchmark page (the package and the bundled models beside it), for tests that call
+ *  the JS API in a page; `pageErrors` collects its uncaught errors. */
+export async function apiPage(env) {
+  const page = await env.browser.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(`${env.base}/web/bench.html`);
+  return { page, pageErrors };
+}
+
 /** Waits until the demo page has finished its current run (or failed). */
 export async function settled(page, runs, timeout = 600_000) {
   await page.waitForFunction(

@@ -3,7 +3,7 @@
 // lets the user save it as a model file that loads again.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, settled, OUTPUT } from './browser.mjs';
+import { apiPage, start, settled, OUTPUT } from './browser.mjs';
 
 let env;
 before(async () => { env = await start(); });
@@ -83,10 +83,7 @@ test('the sparsity slider prunes channels live and the pruned model saves and re
 test('upscaler.prune chooses and re-fits channels on an image, far closer to dense than L1 at the same sparsity', async () => {
   // Through the API on a 40 px image (one 32 px calibration crop): the page's option runs
   // the same call on the whole photo, which takes minutes on SwiftShader.
-  const page = await env.browser.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(`${env.base}/web/bench.html`);
+  const { page, pageErrors } = await apiPage(env);
   const r = await page.evaluate(async () => {
     await window.ticketsrBench.ready;
     const m = await import('../pkg/ticketsr.js');

@@ -4,17 +4,14 @@
 // breaks the next call. Small images on the wasm CPU path: a few seconds.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { start } from './browser.mjs';
+import { apiPage, start } from './browser.mjs';
 
 let env;
 before(async () => { env = await start(); });
 after(async () => { await env?.stop(); });
 
 test('withThreads splits dense SR over workers with the single-threaded output, and keeps the rest', async () => {
-  const page = await env.browser.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(`${env.base}/web/bench.html`);
+  const { page, pageErrors } = await apiPage(env);
   const r = await page.evaluate(async () => {
     await window.ticketsrBench.ready;
     const { Upscaler } = await import('../pkg/ticketsr.js');

@@ -4,7 +4,7 @@ import init, { Upscaler, selectPatches, prune, exportOnnx } from '../../pkg/tick
 import { FrameEngine } from '../video/engine.js';
 import { FrameReader, everyFrame } from '../../pkg/frames.js';
 import { withThreads } from '../../pkg/threads.js';
-import { measureFrontier, timeRuns, upscaleTickets } from '../frontier/measure.js';
+import { measureFrontier, median, timeRuns, upscaleTickets } from '../frontier/measure.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -21,12 +21,9 @@ async function loadImage(url, size) {
   return new FrameReader().read(bitmap, side, side, crop);
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
 /// `run` once to warm up, then `reps` times, the status line saying which: the times every
 /// suite reports, and the last run's result.
-const repeated = (label, reps, run) =>
-  timeRuns(reps, run, (r) => { $('status').textContent = r ? `${label}: repetition ${r} of ${reps}…` : `${label}: warming up…`; });
+const repeated = (label, reps, run) => timeRuns(label, reps, run, (text) => { $('status').textContent = text; });
 
 /// Rows as a table. Cells are text, never markup: names and figures can come from the
 /// page's query string.

@@ -6,15 +6,15 @@
 // as good. Shared by the page's "Chart frontier" and the benchmark page's suite.
 import { Upscaler, selectPatches, downscale, metrics } from '../../pkg/ticketsr.js';
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/// `run` once to warm up, then `reps` times (`onStep(r)` before each, 0 the warm-up): the
-/// times, and the last run's result.
-export async function timeRuns(reps, run, onStep = () => {}) {
+/// `run` once to warm up, then `reps` times, `onStatus` saying which of `label`'s runs is
+/// on: the times, and the last run's result.
+export async function timeRuns(label, reps, run, onStatus = () => {}) {
   const times = [];
   let output = null;
   for (let r = 0; r <= reps; r += 1) {
-    onStep(r);
+    onStatus(r ? `${label}: repetition ${r} of ${reps}…` : `${label}: warming up…`);
     const t = performance.now();
     output = await run();
     times.push(performance.now() - t);
@@ -55,7 +55,7 @@ export async function measureFrontier(hr, models, {
   const measure = async (point, run) => {
     signal?.throwIfAborted();
     const name = point.model === 'bicubic' ? 'bicubic' : `${point.model}, ${point.pruning * 100}% of channels removed, keep ${point.keep * 100}%`;
-    const { output, times } = await timeRuns(reps, run, (r) => onStatus(r ? `${name}: repetition ${r} of ${reps}…` : `${name}: warming up…`));
+    const { output, times } = await timeRuns(name, reps, run, onStatus);
     points.push({ ...point, psnr_y: metrics(output, hr, 2).psnrY, warm_up_ms: times.warm_up_ms, median_ms: times.median_ms });
     onPoint(markFront(points));
   };
@@ -88,5 +88,5 @@ export async function measureFrontier(hr, models, {
       variants.forEach((v) => v.up.dispose());
     }
   }
-  return { points: markFront(points), backend: device, size: [hr.width, hr.height] };
+  return { points, backend: device, size: [hr.width, hr.height] };
 }

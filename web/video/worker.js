@@ -1,16 +1,10 @@
-// The video engine in a Web Worker, so the page stays responsive while frames upscale:
-// messages { id, op, args } in, { id, value } or { id, error } out. Frames arrive as
+// The video engine in a Web Worker, so the page stays responsive while frames upscale,
+// behind the worker bridge (pkg/bridge.js). Frames arrive as
 // ImageBitmaps and leave as ImageData whose pixels are transferred, not copied. A frame
 // lost to a module restart (pkg/revive.js) says so with `restarted`.
+import { serve } from '../../pkg/bridge.js';
 import { FrameEngine, handle } from './engine.js';
 
 const engine = FrameEngine.create();
 
-self.onmessage = async ({ data: { id, op, args } }) => {
-  try {
-    const [value, transfer] = await handle(await engine, op, args);
-    self.postMessage({ id, value }, transfer);
-  } catch (e) {
-    self.postMessage({ id, error: e?.message ?? String(e), restarted: e?.name === 'ModuleRestarted' });
-  }
-};
+serve(async (op, args) => handle(await engine, op, args));
