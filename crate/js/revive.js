@@ -127,14 +127,20 @@ export function guarded(call) {
 // completion) is thrown to the event loop, not to any caller: the calls waiting on that
 // work would hang. The browser reports it as an uncaught error or rejection.
 const scope = globalThis;
+
+// After a restart, work the dead instance handed the browser still completes (a timer it
+// yielded to, a promise it awaited), and wasm-bindgen refuses to call that instance's
+// closure back. The calls waiting on that work were already rejected with ModuleRestarted:
+// the refusal is the expected end of the dead instance's work, not an error of the page.
+function isDeadInstanceCallback(e) {
+  return generation > 0 && e instanceof Error && e.message === 'Cannot invoke closure from previous WASM instance';
+}
+
 // Handled here, so the browser does not also report it as uncaught.
-scope.addEventListener?.('error', (event) => {
-  if (!isTrap(event.error)) return;
+function handle(event, e) {
+  if (isTrap(e)) restart(e);
+  else if (!isDeadInstanceCallback(e)) return;
   event.preventDefault();
-  restart(event.error);
-});
-scope.addEventListener?.('unhandledrejection', (event) => {
-  if (!isTrap(event.reason)) return;
-  event.preventDefault();
-  restart(event.reason);
-});
+}
+scope.addEventListener?.('error', (event) => handle(event, event.error));
+scope.addEventListener?.('unhandledrejection', (event) => handle(event, event.reason));
