@@ -120,18 +120,23 @@ impl Backend {
     pub async fn gpu() -> Result<Self> {
         let state = || GPU.lock().map_err(|_| Error::Backend("GPU state poisoned".into()));
         loop {
-            let mut s = state()?;
-            match &*s {
-                GpuState::Ready(b) => return Ok(b.clone()),
-                GpuState::Starting => {
-                    drop(s);
-                    crate::platform::yield_now().await;
+            // The lock ends with this block: another request's start must be able to take it
+            // while this one waits.
+            let starting_elsewhere = {
+                let mut s = state()?;
+                match &*s {
+                    GpuState::Ready(b) => return Ok(b.clone()),
+                    GpuState::Starting => true,
+                    GpuState::Idle => {
+                        *s = GpuState::Starting;
+                        false
+                    }
                 }
-                GpuState::Idle => {
-                    *s = GpuState::Starting;
-                    break;
-                }
+            };
+            if !starting_elsewhere {
+                break;
             }
+            crate::platform::yield_now().await;
         }
         let started = init_gpu().await;
         *state()? = match &started {

@@ -194,6 +194,17 @@ pub fn encode_png(img: &RgbaImage) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// A deterministic texture for tests: edges and patterns in every channel, shifted `shift`
+/// pixels to the left (a moving frame).
+#[cfg(test)]
+pub(crate) fn test_pattern(w: usize, h: usize, shift: usize) -> RgbaImage {
+    let data = (0..w * h).flat_map(|i| {
+        let (x, y) = (i % w + shift, i / w);
+        [((x * 37 + y * 11) % 256) as u8, ((x * y) % 251) as u8, ((x ^ y) * 9 % 256) as u8, 255]
+    });
+    RgbaImage { width: w, height: h, data: data.collect() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,15 +240,4 @@ mod tests {
         let err = decode(b"this is not an image").unwrap_err();
         assert!(matches!(err, Error::Decode(_)), "{err}");
     }
-}
-
-/// A deterministic texture for tests: edges and patterns in every channel, shifted `shift`
-/// pixels to the left (a moving frame).
-#[cfg(test)]
-pub(crate) fn test_pattern(w: usize, h: usize, shift: usize) -> RgbaImage {
-    let data = (0..w * h).flat_map(|i| {
-        let (x, y) = (i % w + shift, i / w);
-        [((x * 37 + y * 11) % 256) as u8, ((x * y) % 251) as u8, ((x ^ y) * 9 % 256) as u8, 255]
-    });
-    RgbaImage { width: w, height: h, data: data.collect() }
 }
