@@ -116,7 +116,7 @@ impl GainSamples {
                     let r = Region { x, y, width: patch, height: patch };
                     let big = Region { x: x * s, y: y * s, width: patch * s, height: patch * s };
                     out.planes.extend(lr.planes(r));
-                    out.gains.push(target(score::patch_mse(&base, &hr, big) - score::patch_mse(&sr, &hr, big)));
+                    out.gains.push(target(score::squared_error_removed(&sr, &base, &hr, big)));
                 }
             }
         }

@@ -164,7 +164,7 @@ pub(crate) async fn patch_means(maps: Tensor<4>, grid: &Grid) -> Result<Vec<f32>
 }
 
 /// Mean squared error of `a` against `b` over RGB in region `r`, in 8-bit levels squared.
-pub(crate) fn patch_mse(a: &RgbaImage, b: &RgbaImage, r: Region) -> f64 {
+fn patch_mse(a: &RgbaImage, b: &RgbaImage, r: Region) -> f64 {
     let mut sum = 0.0;
     for y in r.y..r.y + r.height {
         let row = (y * a.width + r.x) * 4..(y * a.width + r.x + r.width) * 4;
@@ -173,6 +173,13 @@ pub(crate) fn patch_mse(a: &RgbaImage, b: &RgbaImage, r: Region) -> f64 {
         }
     }
     sum / (3 * r.width * r.height) as f64
+}
+
+/// The squared error `sr` removes from `bicubic` in region `r` against `hr`, in 8-bit
+/// levels² per pixel: the oracle's score, and the learned scorer's training target
+/// ([`super::learned::target`] of it).
+pub(crate) fn squared_error_removed(sr: &RgbaImage, bicubic: &RgbaImage, hr: &RgbaImage, r: Region) -> f64 {
+    patch_mse(bicubic, hr, r) - patch_mse(sr, hr, r)
 }
 
 /// `grid` in output pixels, once `out` and `hr` are checked to be its upscaled size.
@@ -210,7 +217,7 @@ fn measured(scorer: Scorer, r: &Reference<'_>, grid: &Grid) -> Result<Vec<f32>> 
     }
     output_grid(r.bicubic, r.hr, grid)?;
     Ok(output_grid(r.sr, r.hr, grid)?
-        .rects().map(|b| (patch_mse(r.bicubic, r.hr, b) - patch_mse(r.sr, r.hr, b)) as f32).collect())
+        .rects().map(|b| squared_error_removed(r.sr, r.bicubic, r.hr, b) as f32).collect())
 }
 
 #[cfg(test)]
