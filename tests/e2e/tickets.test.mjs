@@ -41,6 +41,19 @@ function outlined(page) {
   });
 }
 
+/** Opens the demo at `query` (a page `height` px tall), presses `button` and waits for the
+ *  result `field` of window.ticketsrDemo; fails on an error instead. */
+async function pressAndWait(height, query, button, field) {
+  const page = await env.browser.newPage({ viewport: { width: 1200, height } });
+  await page.goto(`${env.base}/web/?${query}`);
+  await settled(page, 1);
+  await page.click(button);
+  await page.waitForFunction((f) => window.ticketsrDemo[f] || window.ticketsrDemo.status === 'error', field, { timeout: 600_000 });
+  const demo = await page.evaluate(() => window.ticketsrDemo);
+  assert.equal(demo.error, null);
+  return { page, demo };
+}
+
 function srPixels(page) {
   return page.evaluate(() => {
     const c = document.getElementById('sr-canvas');
@@ -116,13 +129,7 @@ test('a time budget sets the keep ratio from the measured cost per patch', async
 });
 
 test('the evaluation chart compares every scorer with dense SR and bicubic', async () => {
-  const page = await env.browser.newPage({ viewport: { width: 1200, height: 1200 } });
-  await page.goto(`${env.base}/web/?model=upscalerjs-rdn-x2&keep=25&patch=32`);
-  await settled(page, 1);
-  await page.click('#evaluate-scorers');
-  await page.waitForFunction(() => window.ticketsrDemo.evaluation || window.ticketsrDemo.status === 'error', null, { timeout: 600_000 });
-  const demo = await page.evaluate(() => window.ticketsrDemo);
-  assert.equal(demo.error, null);
+  const { page, demo } = await pressAndWait(1200, 'model=upscalerjs-rdn-x2&keep=25&patch=32', '#evaluate-scorers', 'evaluation');
   const e = demo.evaluation;
   assert.deepEqual(e.curves.map((c) => c.scorer), ['gradient', 'laplacian', 'contrast', 'oracle', 'stdo', 'random']);
   for (const c of e.curves) {
@@ -142,14 +149,8 @@ test('the evaluation chart compares every scorer with dense SR and bicubic', asy
 });
 
 test('the frontier chart measures every configuration on this image and marks the front', async () => {
-  const page = await env.browser.newPage({ viewport: { width: 1200, height: 1400 } });
   // ESPCN loaded; WDSR-B joins it; the central 64 px of the sample (32 px in): seconds.
-  await page.goto(`${env.base}/web/?model=ticketsr-espcn-x2&keep=25&patch=16&frontier-size=64`);
-  await settled(page, 1);
-  await page.click('#chart-frontier');
-  await page.waitForFunction(() => window.ticketsrDemo.frontier || window.ticketsrDemo.status === 'error', null, { timeout: 600_000 });
-  const demo = await page.evaluate(() => window.ticketsrDemo);
-  assert.equal(demo.error, null);
+  const { page, demo } = await pressAndWait(1400, 'model=ticketsr-espcn-x2&keep=25&patch=16&frontier-size=64', '#chart-frontier', 'frontier');
   const points = demo.frontier;
   // Bicubic, and per model: dense and -50% channels, each dense and at keep 50% and 25%.
   assert.equal(points.length, 13, JSON.stringify(points));
