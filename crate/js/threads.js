@@ -1,6 +1,8 @@
 // The CPU path on every core: an Upscaler whose dense `upscale` runs in Web Workers, each
 // with its own instance of the module, on bands of rows (`upscaler.bands`, halos
-// included, so the stacked bands equal the whole image's SR byte for byte). Real wasm
+// included, so the stacked bands equal the whole image's SR to within rounding: a few
+// bytes in ten thousand one level apart, where the CPU convolution's Winograd blocks meet a
+// band's edge). Real wasm
 // threads (shared memory) need a cross-origin-isolated page and a module built with
 // atomics; this needs neither, and works on any page that may start module workers.
 //

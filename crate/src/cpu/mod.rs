@@ -5,5 +5,6 @@
 //! plugged into every convolution through `graph::conv_autodiff`'s backend extension.
 
 pub mod conv;
+mod winograd;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod conv_gemm;
