@@ -1,7 +1,7 @@
 // Runs a browser benchmark suite (web/bench/bench.js) in headless Chromium on WebGPU, prints its
 // table and saves it as JSON under tests/output/.
 //   node bench/run.mjs tickets [--model upscalerjs-rdn-x2] [--size 256] [--patch 32]
-//                              [--scorer laplacian] [--keeps 1,0.5,0.25,0.1] [--reps 2] [--context 4]
+//                              [--scorer laplacian] [--keeps 1,0.5,0.25,0.1] [--reps 2] [--context 4] [--backend cpu]
 //   node bench/run.mjs pruning [--model upscalerjs-rdn-x2] [--size 128] [--sparsities 0,0.25,0.5,0.75] [--reps 3]
 //   node bench/run.mjs video [--model ticketsr-espcn-x2] [--clip media/carphone-176.webm] [--count 12] [--keep 0.25]
 //                            [--reuse 6] [--patch 16] [--long 2000 --longSize 32 --longMode dense|keep|reuse|gpu]

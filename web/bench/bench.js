@@ -41,8 +41,9 @@ function show(rows) {
 
 /// Patch-sparse upscaling at each keep ratio against dense SR, one frame size. A frame's
 /// time includes scoring and selecting its patches; keep 1 is the plain dense path.
-async function tickets({ model = 'upscalerjs-rdn-x2', image = 'media/astronaut-256.png', size = 256, patch = 32, scorer = 'laplacian', keeps = [1, 0.5, 0.25, 0.1], reps = 2, context }) {
-  const up = await Upscaler.create(new Uint8Array(await (await fetch(`models/${model}.safetensors`)).arrayBuffer()), {});
+/// `backend`: 'cpu' for the CPU fallback (wasm), else the page's default (WebGPU).
+async function tickets({ model = 'upscalerjs-rdn-x2', image = 'media/astronaut-256.png', size = 256, patch = 32, scorer = 'laplacian', keeps = [1, 0.5, 0.25, 0.1], reps = 2, context, backend }) {
+  const up = await Upscaler.create(new Uint8Array(await (await fetch(`models/${model}.safetensors`)).arrayBuffer()), backend === 'cpu' ? { backend } : {});
   const info = up.info();
   $('backend').textContent = `${info.backend.kind} · ${info.backend.adapter}`;
   const input = await loadImage(image, size);
