@@ -118,6 +118,7 @@ impl Backend {
     }
 
     pub async fn gpu() -> Result<Self> {
+        crate::platform::static_constructors();
         let state = || GPU.lock().map_err(|_| Error::Backend("GPU state poisoned".into()));
         loop {
             // The lock ends with this block: another request's start must be able to take it

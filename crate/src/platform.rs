@@ -31,6 +31,30 @@ pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> crate::error::Result<
     std::fs::write(path, bytes).map_err(|e| crate::error::Error::io(format!("writing {}", path.display()), e))
 }
 
+/// Runs the static constructors (cubecl's registrations through `inventory`, hundreds of
+/// them) once per instance; natively the loader does. In wasm, a module that never calls
+/// `__wasm_call_ctors` is linked as a "command", and wasm-ld then runs every constructor
+/// again at the start of every exported function: every method call, and every string the
+/// glue passes (the inventory crate's documentation, "WebAssembly"). Called by the JS
+/// edge's start, which the glue runs on every instantiation before anything else, and by
+/// the GPU backend, which needs them, for harnesses that run no start (wasm-bindgen-test).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn static_constructors() {}
+
+#[cfg(target_arch = "wasm32")]
+pub fn static_constructors() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // wasm-ld's synthetic function that calls every constructor.
+    unsafe extern "C" {
+        fn __wasm_call_ctors();
+    }
+    static DONE: AtomicBool = AtomicBool::new(false);
+    if !DONE.swap(true, Ordering::Relaxed) {
+        // SAFETY: the linker's own initialiser, run once per instance (one thread).
+        unsafe { __wasm_call_ctors() };
+    }
+}
+
 /// Lets the browser run its event loop (input, repaint, other tasks) before going on.
 /// Natively another thread does that work: a millisecond's sleep lets it.
 #[cfg(not(target_arch = "wasm32"))]

@@ -26,8 +26,12 @@ use crate::error::Error;
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = include_str!("api.d.ts");
 
+/// Runs once per instance, before any other call (wasm-bindgen's glue calls it on every
+/// instantiation, a restart's included): the static constructors, once
+/// ([`crate::platform::static_constructors`]), and the panic hook.
 #[wasm_bindgen(start)]
 pub fn start() {
+    crate::platform::static_constructors();
     console_error_panic_hook::set_once();
 }
 
