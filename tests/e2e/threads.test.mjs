@@ -10,6 +10,10 @@ let env;
 before(async () => { env = await start(); });
 after(async () => { await env?.stop(); });
 
+// Equal to within rounding: no byte more than one level apart, and at most 1% of them one
+// level apart (the CPU's Winograd blocks round a band's edge differently).
+const withinRounding = (d) => d.max <= 1 && d.count <= d.of / 100;
+
 test('withThreads splits dense SR over workers with the single-threaded output, and keeps the rest', async () => {
   const { page, pageErrors } = await apiPage(env);
   const r = await page.evaluate(async () => {
@@ -67,8 +71,7 @@ test('withThreads splits dense SR over workers with the single-threaded output, 
   for (const name of ['ticketsr-espcn-x2', 'upscalerjs-psnr-small-x2']) {
     const m = r[name];
     assert.equal(m.threads, 3, name);
-    // Equal to within rounding: a byte at most one level apart, and few of them.
-    assert.ok(m.diff.max <= 1 && m.diff.count <= m.diff.of / 100, `${name}: the bands stacked differ from the single-threaded output: ${JSON.stringify(m.diff)}`);
+    assert.ok(withinRounding(m.diff), `${name}: the bands stacked differ from the single-threaded output: ${JSON.stringify(m.diff)}`);
     console.log(`${name}: bands against one thread, ${m.diff.count} of ${m.diff.of} bytes differ, by at most ${m.diff.max}`);
     assert.deepEqual(m.progress.map(([, total]) => total), [3, 3, 3], name);
     assert.deepEqual(m.progress.map(([done]) => done), [1, 2, 3], name);
@@ -76,7 +79,7 @@ test('withThreads splits dense SR over workers with the single-threaded output, 
     assert.ok(m.ticketsEqual, `${name}: tickets differ from the page instance's`);
   }
   assert.equal(r.abort, 'AbortError');
-  assert.ok(r.afterAbort.max <= 1, `the call after an abort differs: ${JSON.stringify(r.afterAbort)}`);
+  assert.ok(withinRounding(r.afterAbort), `the call after an abort differs: ${JSON.stringify(r.afterAbort)}`);
   assert.match(r.badOption, /kep/);
   assert.match(r.badSignal, /signal must be an AbortSignal/);
   assert.match(r.badRegion, /region 32x10 at \(0, 90\)/);

@@ -146,19 +146,22 @@ impl ConvKernels for CpuConvs {
             None => (oh + kh - 1, ow.next_multiple_of(PIXELS) + kw - 1),
         };
         // With Winograd, the transformed input of a band as well.
-        let transformed = p.winograd.as_ref().map_or(Some(0), |t| winograd_band(t, c, [oh, ow]).1.checked_mul(c * winograd::N * winograd::N));
+        let band = p.winograd.as_ref().map(|t| winograd_band(t, c, [oh, ow]));
+        let transformed = band.map_or(Some(0), |(_, stride)| stride.checked_mul(c * winograd::N * winograd::N));
         let len = ph.checked_mul(pw).and_then(|e| e.checked_mul(c)).filter(|&e| e <= MAX_PADDED && transformed.is_some_and(|t| t <= MAX_PADDED));
         let image = p.out_c.checked_mul(oh).and_then(|e| e.checked_mul(ow));
-        let (Some(len), Some(image), Some(total)) = (len, image, image.and_then(|e| e.checked_mul(n)).filter(|&e| e <= MAX_PADDED)) else {
+        let (Some(len), Some(transformed), Some(image), Some(total)) = (len, transformed, image, image.and_then(|e| e.checked_mul(n)).filter(|&e| e <= MAX_PADDED)) else {
             return Err(Error::InvalidArgument(format!("a {ow}x{oh} convolution of {c} to {} channels is too large for the CPU", p.out_c)));
         };
         let mut padded = vec![0f32; len];
+        // Shared by the batch's images, as `padded` is.
+        let mut v = vec![0f32; transformed];
         let mut y = vec![0f32; total];
         for (b, out) in y.chunks_exact_mut(image.max(1)).enumerate() {
             source.pad(b, origin, pw, &mut padded)?;
-            match &p.winograd {
-                Some(t) => convolve_winograd(p, t, &padded, pw, out, [oh, ow]),
-                None => convolve(p, &padded, pw, out, [oh, ow]),
+            match (&p.winograd, band) {
+                (Some(t), Some(band)) => convolve_winograd(p, t, &padded, pw, (&mut v, band), out, [oh, ow]),
+                _ => convolve(p, &padded, pw, out, [oh, ow]),
             }
         }
         drop(x);
@@ -233,8 +236,9 @@ fn convolve(p: &Packed, padded: &[f32], pw: usize, y: &mut [f32], [oh, ow]: [usi
     }
 }
 
-/// [`convolve`] through Winograd's transforms: bands of rows of m x m output blocks,
-/// whose input blocks are transformed into `[tap][block][in]` (n² taps), then for each
+/// [`convolve`] through Winograd's transforms: bands of rows of m x m output blocks
+/// ([`winograd_band`]: `band`, with `v` to hold one), whose input blocks are transformed
+/// into `[tap][block][in]` (n² taps), then for each
 /// group of [`PIXELS`] blocks and each block of output channels, every tap is a 1x1
 /// convolution by [`Taps::tile`] (the transformed filter's tap as its weights), and the
 /// n² products go back through the output transform, with bias and activation.
@@ -243,12 +247,11 @@ fn convolve(p: &Packed, padded: &[f32], pw: usize, y: &mut [f32], [oh, ow]: [usi
 /// pixels past its receptive field (the transforms' terms cancel there exactly only in
 /// exact arithmetic): a tile or a thread's band, which reads zeros past its halo, differs
 /// from the whole image's by rounding (docs/performance.md).
-fn convolve_winograd(p: &Packed, t: &Transform, padded: &[f32], pw: usize, y: &mut [f32], [oh, ow]: [usize; 2]) {
+fn convolve_winograd(p: &Packed, t: &Transform, padded: &[f32], pw: usize, (v, band): (&mut [f32], (usize, usize)), y: &mut [f32], [oh, ow]: [usize; 2]) {
     const TAPS: usize = winograd::N * winograd::N;
     let (c, m) = (p.in_c, t.m);
     let (rows, cols) = (oh.div_ceil(m), ow.div_ceil(m));
-    let (band_rows, stride) = winograd_band(t, c, [oh, ow]);
-    let mut v = vec![0f32; TAPS * stride * c];
+    let (band_rows, stride) = band;
     let per_block = c * TAPS * BLOCK;
     let plane = oh * ow;
     // Per block of the group and half of the output channels, the n² products.
@@ -265,7 +268,7 @@ fn convolve_winograd(p: &Packed, t: &Transform, padded: &[f32], pw: usize, y: &m
                 let load = |y: usize, x: usize| {
                     let start = (y * pw + x) * c;
                     match block.get(start..start + lanes) {
-                        Some(&[a, b, c, d]) => f32x4::new([a, b, c, d]),
+                        Some(&[l0, l1, l2, l3]) => f32x4::new([l0, l1, l2, l3]),
                         Some(part) => f32x4::new(std::array::from_fn(|l| part.get(l).copied().unwrap_or(0.0))),
                         None => f32x4::ZERO,
                     }

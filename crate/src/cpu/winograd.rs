@@ -18,6 +18,8 @@ use wide::f32x4;
 
 /// The input block's side: F(4x4, 3x3) and F(2x2, 5x5).
 pub const N: usize = 6;
+/// The largest kernel side: F(2x2, 5x5).
+const MAX_R: usize = 5;
 const POINTS: [f64; N - 1] = [0.0, 1.0, -1.0, 2.0, -2.0];
 
 /// Lavin's `Bᵀ` for these points: V⁻ᵀ with its rows scaled to small integers, computed by
@@ -96,7 +98,7 @@ fn output_1d(x: [f32x4; N], m: usize) -> [f32x4; 4] {
 impl Transform {
     /// F(m x m, r x r) with n = [`N`] for a square kernel of side 3 or 5; `None` for others.
     pub fn for_kernel(r: usize) -> Option<Self> {
-        if r != 3 && r != 5 {
+        if r != 3 && r != MAX_R {
             return None;
         }
         // V⁻ᵀ's row j (V⁻¹'s column j) is `scale` times BT's row j; G's row j, the filter's
@@ -114,7 +116,7 @@ impl Transform {
     /// `G g Gᵀ` (n x n) of one filter (r x r, rows first).
     pub fn filter(&self, g: &[f32]) -> [f32; N * N] {
         let r = self.r;
-        let mut left = [0f64; N * 5];
+        let mut left = [0f64; N * MAX_R];
         for i in 0..N {
             for k in 0..r {
                 left[i * r + k] = (0..r).map(|j| self.g[i * r + j] * f64::from(g[j * r + k])).sum();
