@@ -44,6 +44,7 @@ function show(rows) {
 /// `backend`: 'cpu' for the CPU fallback (wasm), else the page's default (WebGPU).
 async function tickets({ model = 'upscalerjs-rdn-x2', image = 'media/astronaut-256.png', size = 256, patch = 32, scorer = 'laplacian', keeps = [1, 0.5, 0.25, 0.1], reps = 2, context, backend }) {
   const up = await Upscaler.create(new Uint8Array(await (await fetch(`models/${model}.safetensors`)).arrayBuffer()), backend === 'cpu' ? { backend } : {});
+  if (scorer === 'learned') up.loadScorer(new Uint8Array(await (await fetch('models/ticket-scorer-x2.safetensors')).arrayBuffer()));
   const info = up.info();
   $('backend').textContent = `${info.backend.kind} · ${info.backend.adapter}`;
   const input = await loadImage(image, size);

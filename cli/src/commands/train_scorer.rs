@@ -41,12 +41,19 @@ pub struct Args {
     lr: f64,
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Train this many scorers, from seeds `seed`, `seed + 1`, ..., and save their mean as
+    /// one scorer (its sign is safer where they disagree).
+    #[arg(long, default_value_t = 1)]
+    members: usize,
     #[arg(long, short)]
     output: PathBuf,
 }
 
 pub async fn run(a: Args, json: bool) -> Result<Value> {
-    let Args { images, frame_every, max_frames, run, patch, crop, steps, batch, lr, seed, output } = a;
+    let Args { images, frame_every, max_frames, run, patch, crop, steps, batch, lr, seed, members, output } = a;
+    if !(1..=learned::MAX_MEMBERS).contains(&members) {
+        return Err(ticketsr::Error::InvalidArgument(format!("--members must be 1..={}, not {members}", learned::MAX_MEMBERS)));
+    }
     let model = load_model(run.model.as_deref())?;
     let up = run.upscaler(&model).await?;
     let files = image_files(&images)?;
@@ -57,25 +64,33 @@ pub async fn run(a: Args, json: bool) -> Result<Value> {
         }
     }
     let samples = learned::GainSamples::measure(&up, &hr, patch).await?;
-    let config = TrainConfig { steps, batch, patch, lr, lr_min: lr / 100.0, seed };
-    let bar = progress::steps(json, steps);
+    let mut trained = Vec::with_capacity(members);
     let mut mse = f64::NAN;
     let start = now_ms();
-    let mut scorer = learned::train(&samples, config, up.device(), |r| {
-        mse = running(mse, r.loss);
-        bar.set_position(r.step as u64);
-        bar.set_message(format!("mse {mse:.3}"));
-    })
-    .await?;
-    bar.finish_and_clear();
+    for k in 0..members as u64 {
+        let config = TrainConfig { steps, batch, patch, lr, lr_min: lr / 100.0, seed: seed + k };
+        let bar = progress::steps(json, steps);
+        mse = f64::NAN;
+        trained.push(
+            learned::train(&samples, config, up.device(), |r| {
+                mse = running(mse, r.loss);
+                bar.set_position(r.step as u64);
+                bar.set_message(format!("scorer {} of {members}: mse {mse:.3}", k + 1));
+            })
+            .await?,
+        );
+        bar.finish_and_clear();
+    }
+    let mut scorer = if members == 1 { trained.remove(0) } else { learned::ensemble(&trained)? };
     let names: Vec<String> = files.iter().map(|f| stem(f)).collect();
     scorer.info.notes = format!(
         "predicts {}'s gain over bicubic per {patch}x{patch} LR patch, sign(d) ln(1 + |d|) of its squared-error reduction d (8-bit levels squared per pixel); \
-         trained by `ticketsr train-scorer` on {} patches of {} images and frames from {} ({steps} steps, batch {batch}, Adam lr {lr:e}, seed {seed}), {:.1} min; final running MSE {mse:.3}",
+         trained by `ticketsr train-scorer` on {} patches of {} images and frames from {} ({steps} steps, batch {batch}, Adam lr {lr:e}, seed {seed}{}), {:.1} min; final running MSE {mse:.3}",
         model.info.name,
         samples.len(),
         hr.len(),
         names.join(", "),
+        if members > 1 { format!("; the mean of {members} scorers from seeds {seed}..{}", seed + members as u64 - 1) } else { String::new() },
         (now_ms() - start) / 60e3
     );
     write(&output, &format::to_bytes(&scorer)?)?;

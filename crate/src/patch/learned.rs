@@ -16,7 +16,7 @@ use burn::tensor::{Tensor, TensorData};
 use super::Grid;
 use super::score;
 use crate::error::{Error, Result};
-use crate::graph::{GraphBuilder, Network};
+use crate::graph::{GraphBuilder, Network, NodeId};
 use crate::imaging::{Region, RgbaImage, bicubic};
 use crate::model::{ModelFile, ModelInfo, init};
 use crate::progress::Silent;
@@ -34,12 +34,8 @@ pub fn target(d: f64) -> f32 {
 /// the average over a patch is the predicted gain.
 pub fn build(seed: u64) -> Result<ModelFile> {
     let mut b = GraphBuilder::new();
-    let mut x = b.input();
-    for (i, (cin, cout)) in [(3, WIDTH), (WIDTH, WIDTH), (WIDTH, WIDTH)].into_iter().enumerate() {
-        let c = b.conv(&format!("conv{i}"), x, cin, cout, 3, true);
-        x = b.relu(&format!("relu{i}"), c);
-    }
-    let y = b.conv("out", x, WIDTH, 3, 3, true);
+    let x = b.input();
+    let y = branch(&mut b, x, "");
     let graph = b.finish(y);
     let values = init::random_values(&graph, seed);
     let info = ModelInfo {
@@ -52,6 +48,46 @@ pub fn build(seed: u64) -> Result<ModelFile> {
     };
     ModelFile::new(info, graph, values)
 }
+
+/// The scorer's layers on `x`, named after `prefix`.
+fn branch(b: &mut GraphBuilder, mut x: NodeId, prefix: &str) -> NodeId {
+    for (i, (cin, cout)) in [(3, WIDTH), (WIDTH, WIDTH), (WIDTH, WIDTH)].into_iter().enumerate() {
+        let c = b.conv(&format!("{prefix}conv{i}"), x, cin, cout, 3, true);
+        x = b.relu(&format!("{prefix}relu{i}"), c);
+    }
+    b.conv(&format!("{prefix}out"), x, WIDTH, 3, 3, true)
+}
+
+/// One scorer whose prediction is the mean of `members`' (each as [`build`] makes them,
+/// trained from different seeds). Where the training data say little, as on a photo
+/// unlike any of them, members trained from different seeds disagree in sign, and their
+/// mean leans to no gain: gains-only selection then keeps bicubic, the safe side. The
+/// members run side by side in one graph, their output layers scaled by `1 / n` and added.
+pub fn ensemble(members: &[ModelFile]) -> Result<ModelFile> {
+    let single = build(0)?;
+    let n = members.len();
+    if !(2..=MAX_MEMBERS).contains(&n) {
+        return Err(Error::InvalidArgument(format!("an ensemble has 2..={MAX_MEMBERS} scorers, not {n}")));
+    }
+    if let Some(m) = members.iter().find(|m| m.graph != single.graph) {
+        return Err(Error::model(format!("`{}` is not a single learned scorer ({})", m.info.name, m.info.architecture)));
+    }
+    let mut b = GraphBuilder::new();
+    let x = b.input();
+    let outs = (0..n).map(|k| branch(&mut b, x, &format!("m{k}."))).collect();
+    let y = b.add("mean", outs);
+    let graph = b.finish(y);
+    let out = [single.graph.param_id("out.weight"), single.graph.param_id("out.bias")];
+    let values = members
+        .iter()
+        .flat_map(|m| m.values.iter().enumerate().map(|(i, v)| if out.contains(&Some(i)) { v.iter().map(|w| w / n as f32).collect() } else { v.clone() }))
+        .collect();
+    let info = ModelInfo { architecture: format!("mean of {n} gain-nets (4 conv 3x3, 16 channels each)"), ..members[0].info.clone() };
+    ModelFile::new(info, graph, values)
+}
+
+/// More members cost more than the scorer is worth next to an SR network.
+pub const MAX_MEMBERS: usize = 8;
 
 /// Predicted gain of every patch of `grid` over `lr` (positive: SR beats bicubic), on the
 /// network's device.
@@ -194,6 +230,26 @@ mod tests {
         let worse = pollster::block_on(GainSamples::measure(&random, &[hr], 8)).unwrap();
         assert!(worse.gains.iter().all(|&g| g < -1.0), "{:?}", worse.gains);
         assert!(pollster::block_on(GainSamples::measure(&bicubic, &[RgbaImage::new(8, 8, vec![0; 256]).unwrap()], 8)).is_err());
+    }
+
+    #[test]
+    fn an_ensemble_predicts_the_mean_of_its_members() {
+        let members: Vec<ModelFile> = (0..3).map(|seed| build(seed).unwrap()).collect();
+        let mean = ensemble(&members).unwrap();
+        assert_eq!(mean.graph.parameter_count(), 3 * members[0].graph.parameter_count());
+        let data = (0..24 * 16).flat_map(|i| [(i * 7 % 256) as u8, (i * 13 % 256) as u8, (i * 29 % 256) as u8, 255]);
+        let img = RgbaImage::new(24, 16, data.collect()).unwrap();
+        let grid = Grid::new(24, 16, 8).unwrap();
+        let device = Backend::cpu().device;
+        let score = |m: &ModelFile| pollster::block_on(LearnedScorer::new(m, &device).unwrap().scores(&img, &grid)).unwrap();
+        let each: Vec<Vec<f32>> = members.iter().map(score).collect();
+        for (p, got) in score(&mean).into_iter().enumerate() {
+            let want = each.iter().map(|s| s[p]).sum::<f32>() / 3.0;
+            assert!((got - want).abs() < 1e-4 * (1.0 + want.abs()), "patch {p}: {got} vs {want}");
+        }
+        assert!(ensemble(&members[..1]).is_err());
+        assert!(ensemble(&vec![members[0].clone(); MAX_MEMBERS + 1]).is_err());
+        assert!(ensemble(&[members[0].clone(), crate::model::espcn::build(2, 1).unwrap()]).is_err());
     }
 
     /// A synthetic gain that depends on texture: the scorer can learn it, and learning it
