@@ -99,6 +99,17 @@ test('the keep slider changes the outlined tickets and the output', async () => 
   await page.mouse.move(cx, cy);
   await page.waitForSelector('#patch-tip:not([hidden])');
   assert.match(await page.textContent('#patch-tip'), new RegExp(`patch ${first} .* score [-\\d.e+]+ · gain [-+]\\d+\\.\\d\\d dB · ticket \\(SR\\)`));
+
+  // A narrow context: the same tickets, run with 4 LR px of the image around them, so
+  // their outer pixels change.
+  await page.selectOption('#context', '4');
+  demo = await settled(page, 3);
+  assert.equal(demo.status, 'done', demo.error);
+  assert.equal(demo.result.selected, 4);
+  assert.equal(demo.result.context, 4);
+  const narrow = await srPixels(page);
+  const moved = narrow.filter((v, i) => v !== after[i]).length;
+  assert.ok(moved > 0, 'the narrow context changed nothing');
   await page.screenshot({ path: new URL('tickets.png', OUTPUT).pathname, fullPage: true });
   assert.deepEqual(pageErrors, []);
   await page.close();

@@ -28,8 +28,14 @@ export function syncSelection() {
   showKeep();
 }
 
+/// LR pixels of context around the patches; undefined: the network's receptive radius (exact).
+function contextPx() {
+  const v = $('context').value;
+  return v === '' ? undefined : Number(v);
+}
+
 function ticketOptions() {
-  return { keep: keepRatio(), gainsOnly: gainsOnly(), scorer: $('scorer').value, patchSize: Number($('patch-size').value) };
+  return { keep: keepRatio(), gainsOnly: gainsOnly(), scorer: $('scorer').value, patchSize: Number($('patch-size').value), context: contextPx() };
 }
 
 /// The cached LR input, bicubic baseline and scores for the current image, model and mode.
@@ -102,7 +108,7 @@ export async function run() {
     const t0 = performance.now();
     const sr = dense
       ? await state.upscaler.upscale(input, { onProgress, signal })
-      : await state.upscaler.upscale(input, { selected: tickets.selected, patchSize: opts.patchSize, onProgress, signal });
+      : await state.upscaler.upscale(input, { selected: tickets.selected, patchSize: opts.patchSize, context: opts.context, onProgress, signal });
     const srMs = performance.now() - t0;
     if (dense) c.denseMs = srMs;
     const { image } = state;
@@ -121,7 +127,7 @@ export async function run() {
       input: [input.width, input.height],
       output: [sr.width, sr.height],
       srMs, bicubicMs: c.bicubicMs, denseMs: c.denseMs, scores,
-      keep: demo.tickets.keep, gainsOnly: opts.gainsOnly, selected: tickets.selected.length,
+      keep: demo.tickets.keep, gainsOnly: opts.gainsOnly, selected: tickets.selected.length, context: dense ? null : opts.context ?? null,
       sinceLoadMs: performance.now(),
     };
     setStatus(`Done in ${srMs.toFixed(0)} ms on ${demo.info.backend.adapter}.`);
@@ -143,11 +149,11 @@ async function fitBudget() {
   await task('measuring', async (signal) => {
     const c = await prepare(signal);
     const opts = ticketOptions();
-    const key = `${opts.scorer}/${opts.patchSize}`;
+    const key = `${opts.scorer}/${opts.patchSize}/${opts.context}`;
     if (!c.costs.has(key)) {
       setStatus('Measuring the cost per patch: a warm-up, one patch, a quarter of them…');
       const onProgress = (done, total) => { $('progress').value = done / total; };
-      c.costs.set(key, await state.upscaler.measurePatchCost(c.input, { scorer: opts.scorer, patchSize: opts.patchSize, onProgress, signal }));
+      c.costs.set(key, await state.upscaler.measurePatchCost(c.input, { scorer: opts.scorer, patchSize: opts.patchSize, context: opts.context, onProgress, signal }));
     }
     const cost = c.costs.get(key);
     const { grid, scores } = await scoresFor(c, opts, signal);
@@ -162,10 +168,10 @@ async function fitBudget() {
 }
 
 export function wireTickets() {
-  // `?keep=`, `?scorer=`, `?patch=` preset the controls; a keep ratio or a scorer asked
+  // `?keep=`, `?scorer=`, `?patch=`, `?context=` preset the controls; a keep ratio or a scorer asked
   // for turns gains only off, `?gains=1` (or `0`) sets it.
   const { params } = settings;
-  for (const [key, id] of [['keep', 'keep'], ['scorer', 'scorer'], ['patch', 'patch-size']]) {
+  for (const [key, id] of [['keep', 'keep'], ['scorer', 'scorer'], ['patch', 'patch-size'], ['context', 'context']]) {
     if (params.has(key)) $(id).value = params.get(key);
   }
   $('gains-only').checked = params.has('gains') ? params.get('gains') !== '0' : !params.has('keep') && !params.has('scorer');
@@ -189,6 +195,7 @@ export function wireTickets() {
   });
   $('scorer').addEventListener('change', run);
   $('patch-size').addEventListener('change', run);
+  $('context').addEventListener('change', run);
   $('fit-budget').addEventListener('click', fitBudget);
   syncSelection();
 }
